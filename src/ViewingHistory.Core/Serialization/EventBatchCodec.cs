@@ -1,0 +1,137 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Text;
+using ViewingHistory.Core.Events;
+
+namespace ViewingHistory.Core.Serialization;
+
+/// <summary>
+/// The compact binary form of an accepted batch, as the queues carry it. Format v1:
+/// <c>[version:1][acceptedAtMs:8][count:4]</c> then per event: eventId, memberId, titleId, sessionId as
+/// <c>[len:1][utf8]</c>, seq:4, type:1, positionMs:8, durationMs:8, timestampMs:8, device as <c>[len:1][utf8]</c>
+/// with 255 meaning absent. Little-endian.
+/// </summary>
+public static class EventBatchCodec
+{
+    private const byte Version = 1;
+    private const byte Absent = 255;
+
+    public static byte[] Encode(AcceptedBatch batch)
+    {
+        var writer = new ArrayBufferWriter<byte>(64 + (batch.Events.Count * 160));
+        Encode(batch, writer);
+        return writer.WrittenSpan.ToArray();
+    }
+
+    public static void Encode(AcceptedBatch batch, IBufferWriter<byte> writer)
+    {
+        var head = writer.GetSpan(13);
+        head[0] = Version;
+        BinaryPrimitives.WriteInt64LittleEndian(head[1..], batch.AcceptedAtMs);
+        BinaryPrimitives.WriteInt32LittleEndian(head[9..], batch.Events.Count);
+        writer.Advance(13);
+        foreach (var e in batch.Events)
+        {
+            WriteString(writer, e.EventId);
+            WriteString(writer, e.MemberId);
+            WriteString(writer, e.TitleId);
+            WriteString(writer, e.SessionId);
+            var span = writer.GetSpan(29);
+            BinaryPrimitives.WriteInt32LittleEndian(span, e.Seq);
+            span[4] = (byte)e.Type;
+            BinaryPrimitives.WriteInt64LittleEndian(span[5..], e.PositionMs);
+            BinaryPrimitives.WriteInt64LittleEndian(span[13..], e.DurationMs);
+            BinaryPrimitives.WriteInt64LittleEndian(span[21..], e.TimestampMs);
+            writer.Advance(29);
+            WriteString(writer, e.Device);
+        }
+    }
+
+    /// <summary>Decodes a batch; throws <see cref="FormatException"/> for bytes that are not one.</summary>
+    public static AcceptedBatch Decode(ReadOnlySpan<byte> data)
+    {
+        try
+        {
+            if (data.Length < 13 || data[0] != Version)
+            {
+                throw new FormatException($"Not an event batch of format v{Version}.");
+            }
+
+            var acceptedAt = BinaryPrimitives.ReadInt64LittleEndian(data[1..]);
+            var count = BinaryPrimitives.ReadInt32LittleEndian(data[9..]);
+            if (count < 0 || count > data.Length)
+            {
+                throw new FormatException("Corrupt event count.");
+            }
+
+            var pos = 13;
+            var events = new PlaybackEvent[count];
+            for (var i = 0; i < count; i++)
+            {
+                var eventId = ReadString(data, ref pos) ?? throw new FormatException("Missing eventId.");
+                var memberId = ReadString(data, ref pos) ?? throw new FormatException("Missing memberId.");
+                var titleId = ReadString(data, ref pos) ?? throw new FormatException("Missing titleId.");
+                var sessionId = ReadString(data, ref pos) ?? throw new FormatException("Missing sessionId.");
+                var fixedPart = data.Slice(pos, 29);
+                pos += 29;
+                var seq = BinaryPrimitives.ReadInt32LittleEndian(fixedPart);
+                var type = (PlaybackEventType)fixedPart[4];
+                if (!Enum.IsDefined(type))
+                {
+                    throw new FormatException("Unknown event type.");
+                }
+
+                var position = BinaryPrimitives.ReadInt64LittleEndian(fixedPart[5..]);
+                var duration = BinaryPrimitives.ReadInt64LittleEndian(fixedPart[13..]);
+                var timestamp = BinaryPrimitives.ReadInt64LittleEndian(fixedPart[21..]);
+                var device = ReadString(data, ref pos);
+                events[i] = new PlaybackEvent(eventId, memberId, titleId, sessionId, seq, type, position, duration, timestamp, device);
+            }
+
+            if (pos != data.Length)
+            {
+                throw new FormatException("Trailing bytes after the batch.");
+            }
+
+            return new AcceptedBatch(acceptedAt, events);
+        }
+        catch (ArgumentOutOfRangeException ex)
+        {
+            throw new FormatException("Truncated event batch.", ex);
+        }
+    }
+
+    private static void WriteString(IBufferWriter<byte> writer, string? value)
+    {
+        if (value is null)
+        {
+            writer.GetSpan(1)[0] = Absent;
+            writer.Advance(1);
+            return;
+        }
+
+        // Ids are at most 64 ASCII chars and device at most 32 UTF-16 units (≤ 96 UTF-8 bytes): one length byte suffices.
+        var span = writer.GetSpan(1 + Encoding.UTF8.GetMaxByteCount(value.Length));
+        var n = Encoding.UTF8.GetBytes(value, span[1..]);
+        if (n >= Absent)
+        {
+            throw new ArgumentException("String too long for the batch codec.", nameof(value));
+        }
+
+        span[0] = (byte)n;
+        writer.Advance(1 + n);
+    }
+
+    private static string? ReadString(ReadOnlySpan<byte> data, ref int pos)
+    {
+        var len = data[pos++];
+        if (len == Absent)
+        {
+            return null;
+        }
+
+        var s = Encoding.UTF8.GetString(data.Slice(pos, len));
+        pos += len;
+        return s;
+    }
+}

@@ -1,0 +1,29 @@
+using ViewingHistory.Core.Events;
+
+namespace ViewingHistory.Queue;
+
+/// <summary>
+/// The event queue seam (DESIGN.md principle 7): append accepted batches durably; consume them in batches
+/// through named durable consumers; acknowledge; dead-letter. Implementations: the embedded on-disk log and
+/// NATS JetStream.
+/// </summary>
+public interface IEventQueue : IAsyncDisposable
+{
+    /// <summary>Creates or opens what the queue needs (files, streams). Idempotent; safe when several instances start at once.</summary>
+    Task InitializeAsync(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Appends the batch atomically and completes only once it is durable (as far as the engine's durability goes).
+    /// Concurrent appends share commits. Throws <see cref="QueueUnavailableException"/> when the queue cannot take it.
+    /// </summary>
+    ValueTask AppendAsync(AcceptedBatch batch, CancellationToken cancellationToken);
+
+    /// <summary>Opens the durable consumer <paramref name="name"/> (e.g. "processor", "archive"); instances with the same name share the work.</summary>
+    IQueueConsumer OpenConsumer(string name);
+
+    /// <summary>The dead-letter queue of this queue.</summary>
+    IDeadLetterQueue DeadLetters { get; }
+
+    /// <summary>True while appends can be made durable.</summary>
+    ValueTask<bool> IsHealthyAsync(CancellationToken cancellationToken);
+}

@@ -1,0 +1,24 @@
+namespace ViewingHistory.Queue;
+
+/// <summary>
+/// A durable consumer. Deliveries may be acknowledged out of order; the consumer's position only moves past
+/// what was acknowledged (the contiguous watermark), so after a crash whatever was not acknowledged is
+/// delivered again (at least once).
+/// </summary>
+public interface IQueueConsumer : IAsyncDisposable
+{
+    /// <summary>
+    /// Waits until at least one entry is available or <paramref name="maxWait"/> passes, then returns the entries
+    /// available, up to about <paramref name="maxEvents"/> events (whole entries: a batch is never split). May be empty.
+    /// </summary>
+    ValueTask<QueueDelivery> ReceiveAsync(int maxEvents, TimeSpan maxWait, CancellationToken cancellationToken);
+
+    /// <summary>Acknowledges a delivery whose effect is committed. Its entries are not delivered to this consumer again.</summary>
+    ValueTask AckAsync(QueueDelivery delivery, CancellationToken cancellationToken);
+
+    /// <summary>Tells the queue the delivery is still being worked on (long retries), so it is not redelivered meanwhile.</summary>
+    ValueTask KeepAliveAsync(QueueDelivery delivery, CancellationToken cancellationToken);
+
+    /// <summary>Events appended and not yet acknowledged by this consumer (an estimate where the engine only knows messages).</summary>
+    long LagEvents { get; }
+}

@@ -1,0 +1,26 @@
+namespace ViewingHistory.Queue;
+
+/// <summary>Entries handed to a consumer together; acknowledged together.</summary>
+public sealed class QueueDelivery(IReadOnlyList<QueueEntry> entries, object? token = null)
+{
+    public static QueueDelivery Empty { get; } = new([]);
+
+    public IReadOnlyList<QueueEntry> Entries { get; } = entries;
+
+    /// <summary>Engine-specific state the consumer needs to acknowledge the delivery.</summary>
+    public object? Token { get; } = token;
+
+    public int EventCount
+    {
+        get
+        {
+            var n = 0;
+            foreach (var e in Entries)
+            {
+                n += e.Batch?.Events.Count ?? 0;
+            }
+
+            return n;
+        }
+    }
+}

@@ -1,0 +1,41 @@
+using ViewingHistory.Core.History;
+
+namespace ViewingHistory.Store;
+
+/// <summary>
+/// The history store seam (DESIGN.md principle 7): apply a reduced batch atomically; read a page; read an item;
+/// hide; read the change feed. Implementations: SQLite (embedded) and PostgreSQL. Every operation gives the
+/// history CONTRACT.md defines, whatever the order, duplication and concurrency of the applies.
+/// </summary>
+public interface IHistoryStore : IAsyncDisposable
+{
+    /// <summary>Creates or migrates the schema. Idempotent; safe when several instances start at once.</summary>
+    Task InitializeAsync(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Merges the sessions (each already reduced from its events with <see cref="SessionState.Merge"/>) into the
+    /// stored sessions and updates every item they touch, honouring the hide marks, in one transaction; records a
+    /// change for every item that really changed, in that same transaction. Idempotent.
+    /// </summary>
+    Task<ApplyResult> ApplyAsync(IReadOnlyDictionary<SessionKey, SessionState> sessions, CancellationToken cancellationToken);
+
+    /// <summary>A page of the member's items in page order, starting after <paramref name="after"/> (null: the first page).</summary>
+    Task<HistoryPage> ReadPageAsync(string memberId, int limit, HistoryCursor? after, CancellationToken cancellationToken);
+
+    Task<HistoryItem?> ReadItemAsync(string memberId, string titleId, CancellationToken cancellationToken);
+
+    /// <summary>Raises the title's hide mark to <paramref name="atMs"/> (a mark never moves back) and updates the item.</summary>
+    Task HideTitleAsync(string memberId, string titleId, long atMs, CancellationToken cancellationToken);
+
+    /// <summary>Raises the member's hide-all mark to <paramref name="atMs"/> and updates every item of the member.</summary>
+    Task HideAllAsync(string memberId, long atMs, CancellationToken cancellationToken);
+
+    /// <summary>Changes with a position greater than <paramref name="after"/>, oldest first.</summary>
+    Task<ChangePage> ReadChangesAsync(long after, int limit, CancellationToken cancellationToken);
+
+    /// <summary>Drops changes older than <paramref name="olderThanMs"/> (server time), keeping the newest one. Returns how many.</summary>
+    Task<long> PruneChangesAsync(long olderThanMs, CancellationToken cancellationToken);
+
+    /// <summary>Throws when the store cannot be reached.</summary>
+    Task PingAsync(CancellationToken cancellationToken);
+}
