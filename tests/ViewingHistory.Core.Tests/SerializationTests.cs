@@ -1,0 +1,68 @@
+using ViewingHistory.Core.Events;
+using ViewingHistory.Core.History;
+using ViewingHistory.Core.Serialization;
+
+namespace ViewingHistory.Core.Tests;
+
+public sealed class SerializationTests
+{
+    [Fact]
+    public void A_batch_survives_the_codec_round_trip()
+    {
+        var batch = new AcceptedBatch(123, [
+            new PlaybackEvent("e1", "m1", "t1", "s1", 7, PlaybackEventType.Pause, 10, 20, 1_700_000_000_123, "tv-é"),
+            new PlaybackEvent("e2", "m2", "t2", "s2", 0, PlaybackEventType.Stop, 0, 1, 946_684_800_000, null),
+        ]);
+
+        var decoded = EventBatchCodec.Decode(EventBatchCodec.Encode(batch));
+
+        Assert.Equal(batch.AcceptedAtMs, decoded.AcceptedAtMs);
+        Assert.Equal(batch.Events, decoded.Events);
+    }
+
+    [Theory]
+    [InlineData(new byte[] { })]
+    [InlineData(new byte[] { 9, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0 })]
+    [InlineData(new byte[] { 1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 5, 65 })]
+    public void Garbage_is_a_format_error(byte[] bytes)
+    {
+        Assert.Throws<FormatException>(() => EventBatchCodec.Decode(bytes));
+    }
+
+    [Fact]
+    public void A_cursor_round_trips_and_a_tampered_one_is_refused()
+    {
+        var cursor = new HistoryCursor(1_700_000_000_000, "title:1");
+        var text = cursor.Encode();
+
+        Assert.True(HistoryCursor.TryDecode(text, out var back));
+        Assert.Equal(cursor, back);
+        Assert.False(HistoryCursor.TryDecode(text[..^2] + (text[^2] == 'A' ? "BA" : "AA"), out _));
+        Assert.False(HistoryCursor.TryDecode("not-a-cursor", out _));
+        Assert.False(HistoryCursor.TryDecode("", out _));
+    }
+
+    [Theory]
+    [InlineData("2026-01-01T00:00:00Z", "2026-01-01T00:00:00.000Z")]
+    [InlineData("2026-01-01T00:00:00.1239999Z", "2026-01-01T00:00:00.123Z")]
+    [InlineData("2026-01-01T01:30:00.5+01:30", "2026-01-01T00:00:00.500Z")]
+    [InlineData("2025-12-31T23:00:00.000-01:00", "2026-01-01T00:00:00.000Z")]
+    [InlineData("2026-01-01t00:00:00.000z", "2026-01-01T00:00:00.000Z")]
+    public void Timestamps_accept_any_offset_and_precision_and_print_milliseconds_in_utc(string input, string output)
+    {
+        Assert.True(Timestamps.TryParse(input, out var ms));
+        Assert.Equal(output, Timestamps.Format(ms));
+    }
+
+    [Theory]
+    [InlineData(3_240_360, 7_200_000, 4501)]
+    [InlineData(1, 3, 3333)]
+    [InlineData(2, 3, 6667)]
+    [InlineData(9, 10, 9000)]
+    [InlineData(130, 100, 10000)]
+    [InlineData(0, 100, 0)]
+    public void Progress_rounds_half_away_from_zero_in_exact_arithmetic(long position, long duration, int basisPoints)
+    {
+        Assert.Equal(basisPoints, Progress.BasisPoints(position, duration));
+    }
+}
