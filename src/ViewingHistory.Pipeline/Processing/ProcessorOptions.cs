@@ -1,0 +1,27 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace ViewingHistory.Pipeline.Processing;
+
+/// <summary>The <c>Processor</c> configuration section.</summary>
+public sealed record ProcessorOptions
+{
+    public const string Section = "Processor";
+
+    /// <summary>Workers per processor, each owning the members whose stable hash falls in its partition.</summary>
+    [Range(1, 64)]
+    public int Workers { get; init; } = 2;
+
+    /// <summary>A batch closes at this many events...</summary>
+    [Range(1, 100_000)]
+    public int MaxBatchEvents { get; init; } = 4000;
+
+    /// <summary>...or when this much time has passed since its first event.</summary>
+    public TimeSpan MaxBatchWait { get; init; } = TimeSpan.FromMilliseconds(20);
+
+    /// <summary>Attempts of a batch failing with a non-transient error before its poison entries are isolated and dead-lettered.</summary>
+    [Range(1, 100)]
+    public int MaxAttempts { get; init; } = 5;
+
+    /// <summary>The longest pause between retries of a transient failure.</summary>
+    public TimeSpan MaxBackoff { get; init; } = TimeSpan.FromSeconds(5);
+}

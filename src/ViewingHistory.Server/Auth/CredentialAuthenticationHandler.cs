@@ -1,0 +1,106 @@
+using System.Security.Claims;
+using System.Text.Encodings.Web;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.Extensions.Options;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
+using ViewingHistory.Core.Validation;
+using ViewingHistory.Server.Endpoints;
+
+namespace ViewingHistory.Server.Auth;
+
+/// <summary>
+/// <c>Authorization: Bearer &lt;credential&gt;</c>: an ingest key, a service key, or an HS256 member token
+/// (CONTRACT.md "Authentication"). Token validation is set to the contract, not to the library's defaults:
+/// HS256 only (no <c>none</c>), <c>exp</c> required with 30 s of skew, no <c>aud</c>/<c>iss</c>, <c>sub</c> read as is.
+/// Challenges and refusals answer problem+json.
+/// </summary>
+public sealed class CredentialAuthenticationHandler(
+    IOptionsMonitor<AuthenticationSchemeOptions> options,
+    ILoggerFactory logger,
+    UrlEncoder encoder,
+    Credentials credentials) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+{
+    public const string SchemeName = "Credential";
+    public const string KindClaim = "vh:kind";
+    public const string MemberClaim = "vh:member";
+
+    private static readonly JsonWebTokenHandler Tokens = new() { MapInboundClaims = false };
+
+    private TokenValidationParameters? _parameters;
+
+    protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
+    {
+        var header = Request.Headers.Authorization;
+        if (header.Count == 0)
+        {
+            return AuthenticateResult.NoResult();
+        }
+
+        var value = header.ToString();
+        if (header.Count != 1 || !value.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) || value.Length <= 7)
+        {
+            return AuthenticateResult.Fail("Use 'Authorization: Bearer <credential>'.");
+        }
+
+        var presented = value[7..].Trim();
+        var kind = credentials.Match(presented);
+        if (kind != CredentialKind.None)
+        {
+            return Success(kind, memberId: null);
+        }
+
+        if (presented.Count(c => c == '.') != 2)
+        {
+            return AuthenticateResult.Fail("Unknown credential.");
+        }
+
+        var result = await Tokens.ValidateTokenAsync(presented, _parameters ??= Parameters(credentials.MemberTokenSecret));
+        if (!result.IsValid)
+        {
+            return AuthenticateResult.Fail("Invalid member token.");
+        }
+
+        if (!result.Claims.TryGetValue("sub", out var sub) || sub is not string memberId || !EventRules.IsValidId(memberId))
+        {
+            return AuthenticateResult.Fail("The member token has no valid 'sub'.");
+        }
+
+        return Success(CredentialKind.Member, memberId);
+    }
+
+    protected override Task HandleChallengeAsync(AuthenticationProperties properties)
+    {
+        Response.Headers.WWWAuthenticate = "Bearer";
+        return Problems.Write(Context, StatusCodes.Status401Unauthorized, "Unauthorized",
+            "A valid credential is required: 'Authorization: Bearer <ingest key | service key | member token>'.");
+    }
+
+    protected override Task HandleForbiddenAsync(AuthenticationProperties properties) =>
+        Problems.Write(Context, StatusCodes.Status403Forbidden, "Forbidden", "This credential may not do this.");
+
+    internal static TokenValidationParameters Parameters(byte[] secret) => new()
+    {
+        IssuerSigningKey = new SymmetricSecurityKey(secret),
+        ValidAlgorithms = [SecurityAlgorithms.HmacSha256],
+        RequireSignedTokens = true,
+        ValidateIssuerSigningKey = true,
+        ValidateIssuer = false,
+        ValidateAudience = false,
+        ValidateLifetime = true,
+        RequireExpirationTime = true,
+        ClockSkew = TimeSpan.FromSeconds(30),
+    };
+
+    private AuthenticateResult Success(CredentialKind kind, string? memberId)
+    {
+        var claims = new List<Claim> { new(KindClaim, kind.ToString()) };
+        if (memberId is not null)
+        {
+            claims.Add(new Claim(MemberClaim, memberId));
+        }
+
+        var principal = new ClaimsPrincipal(new ClaimsIdentity(claims, SchemeName));
+        return AuthenticateResult.Success(new AuthenticationTicket(principal, SchemeName));
+    }
+}

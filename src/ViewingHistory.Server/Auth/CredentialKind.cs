@@ -1,0 +1,9 @@
+namespace ViewingHistory.Server.Auth;
+
+public enum CredentialKind
+{
+    None,
+    Ingest,
+    Service,
+    Member,
+}

@@ -1,0 +1,46 @@
+using ViewingHistory.Pipeline;
+using ViewingHistory.Queue;
+using ViewingHistory.Queue.Embedded;
+using ViewingHistory.Queue.JetStream;
+using ViewingHistory.Store.Postgres;
+using ViewingHistory.Store.Sqlite;
+using ViewingHistory.Server.Configuration;
+
+namespace ViewingHistory.Server.Hosting;
+
+/// <summary>Picks the real engine behind each seam from configuration (DESIGN.md principle 7).</summary>
+public static class Engines
+{
+    public static IEventQueue CreateQueue(QueueOptions options, string dataDir, ILoggerFactory loggers) =>
+        options.Kind.ToLowerInvariant() switch
+        {
+            "embedded" => new EmbeddedEventQueue(new EmbeddedQueueOptions
+            {
+                Directory = Path.Combine(dataDir, "queue"),
+                MaxBytes = options.MaxBytes,
+            }),
+            "jetstream" => new JetStreamEventQueue(new JetStreamQueueOptions
+            {
+                Url = options.Url,
+                Replicas = options.Replicas,
+            }),
+            _ => throw new InvalidOperationException($"Queue:Kind '{options.Kind}' is not one of embedded, jetstream."),
+        };
+
+    public static StoreSet CreateStores(StoreOptions options, string dataDir, bool shadow, ILoggerFactory loggers) =>
+        options.Kind.ToLowerInvariant() switch
+        {
+            "sqlite" => new StoreSet(
+                new SqliteHistoryStore(Path.Combine(dataDir, "history.db")),
+                shadow ? new SqliteHistoryStore(Path.Combine(dataDir, "history-shadow.db")) : null),
+            "postgres" => new StoreSet(
+                new PostgresHistoryStore(RequireConnectionString(options)),
+                shadow ? new PostgresHistoryStore(RequireConnectionString(options), "vh_shadow") : null),
+            _ => throw new InvalidOperationException($"Store:Kind '{options.Kind}' is not one of sqlite, postgres."),
+        };
+
+    private static string RequireConnectionString(StoreOptions options) =>
+        options.ConnectionString is { Length: > 0 } cs
+            ? cs
+            : throw new InvalidOperationException("Store:Kind=postgres needs Store:ConnectionString.");
+}

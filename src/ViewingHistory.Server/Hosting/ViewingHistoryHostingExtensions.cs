@@ -1,0 +1,126 @@
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authorization;
+using OpenTelemetry.Metrics;
+using ViewingHistory.Core.Validation;
+using ViewingHistory.Pipeline;
+using ViewingHistory.Pipeline.Ingest;
+using ViewingHistory.Pipeline.Observability;
+using ViewingHistory.Pipeline.Processing;
+using ViewingHistory.Server.Auth;
+using ViewingHistory.Server.Configuration;
+using ViewingHistory.Server.Endpoints;
+using ViewingHistory.Server.Health;
+using ViewingHistory.Server.Json;
+
+namespace ViewingHistory.Server.Hosting;
+
+/// <summary>The wiring of the service: one binary, three roles (DESIGN.md principle 8).</summary>
+public static class ViewingHistoryHostingExtensions
+{
+    public static WebApplicationBuilder AddViewingHistory(this WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        var configuration = builder.Configuration;
+        var service = new ServiceOptions
+        {
+            DataDir = configuration["DataDir"] is { Length: > 0 } dir ? dir : "data",
+            Roles = configuration["Roles"] ?? "ingest,processor,api",
+        };
+        var roles = ServiceRolesParser.Parse(service.Roles);
+        var queueOptions = configuration.GetSection("Queue").Get<QueueOptions>() ?? new QueueOptions();
+        var storeOptions = configuration.GetSection("Store").Get<StoreOptions>() ?? new StoreOptions();
+        var pipelineMode = configuration.GetSection(PipelineOptions.Section).Get<PipelineOptions>()?.Mode ?? PipelineMode.Async;
+        if (queueOptions.Kind.Equals("embedded", StringComparison.OrdinalIgnoreCase) && roles != ServiceRoles.All)
+        {
+            throw new InvalidOperationException(
+                $"Roles={service.Roles} needs a shared queue: the embedded queue lives inside one process, so it runs all three roles. " +
+                "Set Queue:Kind=jetstream (and Queue:Url) to run roles in separate processes.");
+        }
+
+        Directory.CreateDirectory(service.DataDir);
+        services.AddSingleton(service);
+        services.AddSingleton(roles);
+        services.AddSingleton(queueOptions);
+        services.AddSingleton(storeOptions);
+        services.AddSingleton(TimeProvider.System);
+        services.AddOptions<PipelineOptions>().BindConfiguration(PipelineOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<ProcessorOptions>().BindConfiguration(ProcessorOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<VhMetrics>();
+
+        var auth = configuration.GetSection(AuthOptions.Section).Get<AuthOptions>() ?? new AuthOptions();
+        services.AddSingleton(sp => CredentialBootstrap.Resolve(auth, service.DataDir, sp.GetRequiredService<ILoggerFactory>().CreateLogger("ViewingHistory.Auth")));
+
+        services.AddSingleton(sp => Engines.CreateQueue(queueOptions, service.DataDir, sp.GetRequiredService<ILoggerFactory>()));
+        services.AddSingleton(sp => Engines.CreateStores(storeOptions, service.DataDir, pipelineMode == PipelineMode.Shadow, sp.GetRequiredService<ILoggerFactory>()));
+        services.AddSingleton<IngestPipeline>();
+        services.AddSingleton<HistoryCommands>();
+        services.AddHostedService<EngineInitializer>();
+        if (roles.HasFlag(ServiceRoles.Processor))
+        {
+            services.AddHostedService<ProcessorHost>();
+        }
+
+        services.AddAuthentication(CredentialAuthenticationHandler.SchemeName)
+            .AddScheme<AuthenticationSchemeOptions, CredentialAuthenticationHandler>(CredentialAuthenticationHandler.SchemeName, null);
+        services.AddAuthorization(Policies.Add);
+        services.AddSingleton<IAuthorizationHandler, MemberAccessHandler>();
+        services.AddProblemDetails();
+        services.AddExceptionHandler<ProblemExceptionHandler>();
+        services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, ApiJsonContext.Default));
+
+        var health = services.AddHealthChecks();
+        if (roles.HasFlag(ServiceRoles.Ingest) || roles.HasFlag(ServiceRoles.Processor))
+        {
+            health.AddCheck<QueueHealthCheck>("queue", tags: [OperationsEndpoints.ReadyTag]);
+        }
+
+        if (roles.HasFlag(ServiceRoles.Processor) || roles.HasFlag(ServiceRoles.Api))
+        {
+            health.AddCheck<StoreHealthCheck>("store", tags: [OperationsEndpoints.ReadyTag]);
+        }
+
+        services.AddOpenTelemetry().WithMetrics(metrics => metrics
+            .AddMeter(VhMetrics.MeterName)
+            .AddPrometheusExporter());
+
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            // Deliberate limits: bodies are capped just above the contract's 1 MiB (the endpoint answers 413 itself),
+            // headers are small, and slow clients are cut off.
+            kestrel.AddServerHeader = false;
+            kestrel.Limits.MaxRequestBodySize = EventRules.MaxBodyBytes + (64 * 1024);
+            kestrel.Limits.MaxRequestHeadersTotalSize = 32 * 1024;
+            kestrel.Limits.MaxRequestHeaderCount = 64;
+            kestrel.Limits.MaxRequestLineSize = 8 * 1024;
+            kestrel.Limits.RequestHeadersTimeout = TimeSpan.FromSeconds(10);
+            kestrel.Limits.KeepAliveTimeout = TimeSpan.FromSeconds(120);
+            kestrel.Limits.MinRequestBodyDataRate = new Microsoft.AspNetCore.Server.Kestrel.Core.MinDataRate(bytesPerSecond: 1024, gracePeriod: TimeSpan.FromSeconds(5));
+        });
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(20));
+        return builder;
+    }
+
+    public static WebApplication MapViewingHistory(this WebApplication app)
+    {
+        var roles = app.Services.GetRequiredService<ServiceRoles>();
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.UseAuthentication();
+        app.UseAuthorization();
+
+        var v1 = app.MapGroup("/v1");
+        if (roles.HasFlag(ServiceRoles.Ingest))
+        {
+            v1.MapIngest();
+        }
+
+        if (roles.HasFlag(ServiceRoles.Api))
+        {
+            v1.MapHistory();
+            v1.MapChangeFeed();
+        }
+
+        app.MapOperations();
+        return app;
+    }
+}

@@ -1,0 +1,22 @@
+using ViewingHistory.Core.Events;
+using ViewingHistory.Core.History;
+
+namespace ViewingHistory.Server.Json;
+
+/// <summary>The answer to an accepted ingest request.</summary>
+public sealed record IngestAccepted(int Accepted);
+
+/// <summary>An item as the contract shows it.</summary>
+public sealed record ItemDto(string TitleId, string LastWatchedAt, long PositionMs, long DurationMs, double Progress, bool Completed, int Sessions)
+{
+    public static ItemDto From(HistoryItem item) => new(
+        item.TitleId, Timestamps.Format(item.LastWatchedAtMs), item.PositionMs, item.DurationMs, item.Progress4, item.Completed, item.Sessions);
+}
+
+public sealed record HistoryPageDto(IReadOnlyList<ItemDto> Items, string? NextCursor);
+
+public sealed record ChangeDto(long Position, string MemberId, string TitleId, ItemDto? Item);
+
+public sealed record ChangesDto(IReadOnlyList<ChangeDto> Changes, long Next);
+
+public sealed record HealthDto(string Status, IReadOnlyDictionary<string, string> Checks);
