@@ -1,0 +1,174 @@
+using System.Net.Sockets;
+using System.Text.RegularExpressions;
+using Npgsql;
+using ViewingHistory.Core.Events;
+
+namespace ViewingHistory.Store.Postgres;
+
+/// <summary>
+/// The distributed history store on PostgreSQL. Writes are set-based (a batch costs a few round trips whatever its
+/// size) and correct with several processors on the same member at once: a write takes transaction-level advisory
+/// locks on its members, in one global order, before it touches their rows. See the partial files for the apply,
+/// the hides and the change feed.
+/// </summary>
+public sealed partial class PostgresHistoryStore : IHistoryStore
+{
+    private readonly NpgsqlDataSource _dataSource;
+    private readonly TimeProvider _clock;
+    private readonly string _lockPrefix;
+    private readonly long _schemaLockKey;
+    private readonly long _feedLockKey;
+
+    /// <param name="connectionString">An Npgsql connection string.</param>
+    /// <param name="schema">
+    /// The schema that holds the tables (created when missing); null uses the connection's search_path. A second
+    /// schema in the same database is an independent store (the shadow store of the migration).
+    /// </param>
+    /// <param name="clock">Stamps change rows; the system clock by default.</param>
+    public PostgresHistoryStore(string connectionString, string? schema = null, TimeProvider? clock = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
+        if (schema is not null && !SchemaName().IsMatch(schema))
+        {
+            throw new ArgumentException("A schema name is 1-63 chars of [a-z0-9_], not starting with a digit.", nameof(schema));
+        }
+
+        Schema = schema;
+        _clock = clock ?? TimeProvider.System;
+        var builder = new NpgsqlDataSourceBuilder(connectionString);
+        if (schema is not null)
+        {
+            builder.ConnectionStringBuilder.SearchPath = schema;
+        }
+
+        _dataSource = builder.Build();
+
+        // Advisory locks are per database, so their keys carry the schema: two stores in one database never wait
+        // on each other.
+        _lockPrefix = "vh/" + (schema ?? string.Empty) + "/";
+        _schemaLockKey = LockKey("schema");
+        _feedLockKey = LockKey("feed");
+    }
+
+    public string? Schema { get; }
+
+    public async Task InitializeAsync(CancellationToken cancellationToken)
+    {
+        await GuardAsync(
+            async () =>
+            {
+                await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
+                await using var tx = await connection.BeginTransactionAsync(cancellationToken);
+
+                // CREATE ... IF NOT EXISTS is not safe against itself running concurrently (both may try to insert
+                // the same catalog rows): instances starting together queue on this lock.
+                await using (var command = new NpgsqlCommand("SELECT pg_advisory_xact_lock($1)", connection, tx))
+                {
+                    command.Parameters.Add(new NpgsqlParameter { Value = _schemaLockKey });
+                    await command.ExecuteNonQueryAsync(cancellationToken);
+                }
+
+                var sql = (Schema is null ? string.Empty : $"CREATE SCHEMA IF NOT EXISTS {Schema};\n") + SchemaSql;
+                await using (var command = new NpgsqlCommand(sql, connection, tx))
+                {
+                    await command.ExecuteNonQueryAsync(cancellationToken);
+                }
+
+                await tx.CommitAsync(cancellationToken);
+                return 0;
+            },
+            cancellationToken);
+    }
+
+    public Task PingAsync(CancellationToken cancellationToken) =>
+        GuardAsync(
+            async () =>
+            {
+                await using var command = _dataSource.CreateCommand("SELECT 1");
+                await command.ExecuteScalarAsync(cancellationToken);
+                return 0;
+            },
+            cancellationToken);
+
+    public ValueTask DisposeAsync() => _dataSource.DisposeAsync();
+
+    private long NowMs() => _clock.GetUtcNow().ToUnixTimeMilliseconds();
+
+    /// <summary>A stable 64-bit advisory-lock key (XxHash64, never string.GetHashCode, which differs per process).</summary>
+    private long LockKey(string name) => unchecked((long)MemberHash.Of(_lockPrefix + name));
+
+    private long MemberLockKey(string memberId) => LockKey("m/" + memberId);
+
+    /// <summary>Maps failures that mean "the store cannot be reached now" to <see cref="StoreUnavailableException"/>.</summary>
+    private static async Task<T> GuardAsync<T>(Func<Task<T>> operation, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await operation();
+        }
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested && IsUnavailable(e))
+        {
+            throw new StoreUnavailableException($"PostgreSQL is unavailable: {e.Message}", e);
+        }
+    }
+
+    private static bool IsUnavailable(Exception e) => e switch
+    {
+        StoreUnavailableException => false,
+        NpgsqlException { IsTransient: true } => true,
+        NpgsqlException n when n.InnerException is not null => IsUnavailable(n.InnerException),
+        SocketException or TimeoutException or IOException => true,
+        _ => false,
+    };
+
+    [GeneratedRegex("^[a-z_][a-z0-9_]{0,62}$")]
+    private static partial Regex SchemaName();
+
+    // COLLATE "C" on every text column: the contract orders and compares ids ordinally, and a database whose
+    // default collation follows a language would sort "B" before "a" otherwise, in indexes and in comparisons.
+    private const string SchemaSql = """
+        CREATE TABLE IF NOT EXISTS sessions (
+            member_id text COLLATE "C" NOT NULL,
+            title_id text COLLATE "C" NOT NULL,
+            session_id text COLLATE "C" NOT NULL,
+            last_at bigint NOT NULL,
+            head_seq integer NOT NULL,
+            head_ts bigint NOT NULL,
+            head_event_id text COLLATE "C" NOT NULL,
+            position_ms bigint NOT NULL,
+            duration_ms bigint NOT NULL,
+            PRIMARY KEY (member_id, title_id, session_id)
+        );
+        CREATE TABLE IF NOT EXISTS items (
+            member_id text COLLATE "C" NOT NULL,
+            title_id text COLLATE "C" NOT NULL,
+            last_watched_at bigint NOT NULL,
+            position_ms bigint NOT NULL,
+            duration_ms bigint NOT NULL,
+            sessions integer NOT NULL,
+            latest_session_id text COLLATE "C" NOT NULL,
+            PRIMARY KEY (member_id, title_id)
+        );
+        CREATE INDEX IF NOT EXISTS items_page ON items (member_id, last_watched_at DESC, title_id);
+        CREATE TABLE IF NOT EXISTS member_marks (
+            member_id text COLLATE "C" NOT NULL PRIMARY KEY,
+            at bigint NOT NULL
+        );
+        CREATE TABLE IF NOT EXISTS title_marks (
+            member_id text COLLATE "C" NOT NULL,
+            title_id text COLLATE "C" NOT NULL,
+            at bigint NOT NULL,
+            PRIMARY KEY (member_id, title_id)
+        );
+        CREATE TABLE IF NOT EXISTS changes (
+            position bigserial PRIMARY KEY,
+            member_id text COLLATE "C" NOT NULL,
+            title_id text COLLATE "C" NOT NULL,
+            last_watched_at bigint NULL,
+            position_ms bigint NULL,
+            duration_ms bigint NULL,
+            sessions integer NULL,
+            changed_at bigint NOT NULL
+        );
+        """;
+}

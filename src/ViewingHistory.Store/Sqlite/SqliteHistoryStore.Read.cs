@@ -1,0 +1,140 @@
+using Microsoft.Data.Sqlite;
+using ViewingHistory.Core.History;
+
+namespace ViewingHistory.Store.Sqlite;
+
+public sealed partial class SqliteHistoryStore
+{
+    private const string ItemColumns = "title_id, last_watched_at, position_ms, duration_ms, sessions";
+
+    private const string FirstPageSql = $"""
+        SELECT {ItemColumns} FROM items WHERE member_id = $m
+        ORDER BY last_watched_at DESC, title_id LIMIT $n
+        """;
+
+    // Two exact index ranges (the rest of the cursor's lastWatchedAt, then everything older) instead of one OR
+    // condition: with the OR, SQLite walks the member's index from its start, so page k would cost k pages.
+    private const string NextPageSql = $"""
+        SELECT * FROM (SELECT {ItemColumns} FROM items
+            WHERE member_id = $m AND last_watched_at = $at AND title_id > $title ORDER BY title_id LIMIT $n)
+        UNION ALL
+        SELECT * FROM (SELECT {ItemColumns} FROM items
+            WHERE member_id = $m AND last_watched_at < $at ORDER BY last_watched_at DESC, title_id LIMIT $n)
+        ORDER BY last_watched_at DESC, title_id LIMIT $n
+        """;
+
+    public async Task<HistoryPage> ReadPageAsync(string memberId, int limit, HistoryCursor? after, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(memberId);
+        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        await Task.CompletedTask;
+        try
+        {
+            using var connection = OpenReader();
+            using var command = connection.CreateCommand();
+            command.CommandText = after is null ? FirstPageSql : NextPageSql;
+            command.Parameters.AddWithValue("$m", memberId);
+            command.Parameters.AddWithValue("$n", limit + 1);
+            if (after is { } cursor)
+            {
+                command.Parameters.AddWithValue("$at", cursor.LastWatchedAtMs);
+                command.Parameters.AddWithValue("$title", cursor.TitleId);
+            }
+
+            var items = new List<HistoryItem>(Math.Min(limit + 1, 128));
+            using (var reader = command.ExecuteReader())
+            {
+                while (reader.Read())
+                {
+                    items.Add(ReadItem(reader, 0));
+                }
+            }
+
+            if (items.Count <= limit)
+            {
+                return new HistoryPage(items, null);
+            }
+
+            items.RemoveAt(limit);
+            return new HistoryPage(items, HistoryCursor.After(items[^1]));
+        }
+        catch (SqliteException e)
+        {
+            throw Map(e);
+        }
+    }
+
+    public async Task<HistoryItem?> ReadItemAsync(string memberId, string titleId, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(memberId);
+        ArgumentException.ThrowIfNullOrEmpty(titleId);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        await Task.CompletedTask;
+        try
+        {
+            using var connection = OpenReader();
+            using var command = connection.CreateCommand();
+            command.CommandText = $"SELECT {ItemColumns} FROM items WHERE member_id = $m AND title_id = $t";
+            command.Parameters.AddWithValue("$m", memberId);
+            command.Parameters.AddWithValue("$t", titleId);
+            using var reader = command.ExecuteReader();
+            return reader.Read() ? ReadItem(reader, 0) : null;
+        }
+        catch (SqliteException e)
+        {
+            throw Map(e);
+        }
+    }
+
+    public async Task<ChangePage> ReadChangesAsync(long after, int limit, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        await Task.CompletedTask;
+        try
+        {
+            using var connection = OpenReader();
+            using var command = connection.CreateCommand();
+            command.CommandText = """
+                SELECT position, member_id, title_id, last_watched_at, position_ms, duration_ms, sessions, changed_at
+                FROM changes WHERE position > $after ORDER BY position LIMIT $n
+                """;
+            command.Parameters.AddWithValue("$after", after);
+            command.Parameters.AddWithValue("$n", limit);
+            var changes = new List<ItemChange>();
+            using (var reader = command.ExecuteReader())
+            {
+                while (reader.Read())
+                {
+                    var titleId = reader.GetString(2);
+                    var item = reader.IsDBNull(3)
+                        ? null
+                        : new HistoryItem(titleId, reader.GetInt64(3), reader.GetInt64(4), reader.GetInt64(5), reader.GetInt32(6));
+                    changes.Add(new ItemChange(reader.GetInt64(0), reader.GetString(1), titleId, item, reader.GetInt64(7)));
+                }
+            }
+
+            return new ChangePage(changes, changes.Count == 0 ? after : changes[^1].Position);
+        }
+        catch (SqliteException e)
+        {
+            throw Map(e);
+        }
+    }
+
+    public Task<long> PruneChangesAsync(long olderThanMs, CancellationToken cancellationToken) =>
+        WriteAsync(
+            (c, _) =>
+            {
+                // Prunes the oldest run of changes up to the first one that is not old enough, walking the primary
+                // key from its start (no index on changed_at to pay for on every write). The newest row always stays,
+                // so a reader's next position is never ahead of every row, and AUTOINCREMENT never reuses positions.
+                SetParameters(c.PruneChanges, olderThanMs);
+                return (long)c.PruneChanges.ExecuteNonQuery();
+            },
+            cancellationToken);
+
+    private static HistoryItem ReadItem(SqliteDataReader reader, int at) =>
+        new(reader.GetString(at), reader.GetInt64(at + 1), reader.GetInt64(at + 2), reader.GetInt64(at + 3), reader.GetInt32(at + 4));
+}

@@ -1,0 +1,209 @@
+using Microsoft.Data.Sqlite;
+
+namespace ViewingHistory.Store.Sqlite;
+
+/// <summary>
+/// The embedded history store: one SQLite file in WAL mode. SQLite has one writer, so every write goes through one
+/// connection behind a semaphore and begins IMMEDIATE (a deferred transaction that later upgrades to a write lock
+/// can fail with SQLITE_BUSY instead of waiting). Reads open pooled connections of their own and run beside the
+/// writer, as WAL allows.
+/// </summary>
+public sealed partial class SqliteHistoryStore : IHistoryStore
+{
+    private readonly string _readConnectionString;
+    private readonly string _writeConnectionString;
+    private readonly TimeProvider _clock;
+    private readonly SemaphoreSlim _writeGate = new(1, 1);
+    private SqliteConnection? _writer;
+    private WriterCommands? _commands;
+    private bool _disposed;
+
+    /// <param name="path">The database file; created with its schema by <see cref="InitializeAsync"/>.</param>
+    /// <param name="clock">Stamps change rows (<see cref="ItemChange.ChangedAtMs"/>); the system clock by default.</param>
+    public SqliteHistoryStore(string path, TimeProvider? clock = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        Path = path;
+        _clock = clock ?? TimeProvider.System;
+        var builder = new SqliteConnectionStringBuilder
+        {
+            DataSource = path,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Cache = SqliteCacheMode.Private,
+            Pooling = true,
+            DefaultTimeout = 30,
+        };
+        _writeConnectionString = builder.ToString();
+
+        // Reads never need the write lock; a distinct string keeps the two kinds in separate pools.
+        builder.Mode = SqliteOpenMode.ReadWrite;
+        _readConnectionString = builder.ToString();
+    }
+
+    public string Path { get; }
+
+    public async Task InitializeAsync(CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        await _writeGate.WaitAsync(cancellationToken);
+        try
+        {
+            if (_writer is not null)
+            {
+                return;
+            }
+
+            var directory = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(Path));
+            if (!string.IsNullOrEmpty(directory))
+            {
+                Directory.CreateDirectory(directory);
+            }
+
+            var connection = new SqliteConnection(_writeConnectionString);
+            try
+            {
+                connection.Open();
+                Execute(connection, """
+                    PRAGMA journal_mode = WAL;
+                    PRAGMA synchronous = NORMAL;
+                    PRAGMA busy_timeout = 5000;
+                    PRAGMA foreign_keys = OFF;
+                    """);
+                using (var tx = connection.BeginTransaction(deferred: false))
+                {
+                    Execute(connection, Schema, tx);
+                    tx.Commit();
+                }
+
+                _commands = new WriterCommands(connection);
+                _writer = connection;
+            }
+            catch (SqliteException e)
+            {
+                connection.Dispose();
+                throw Map(e);
+            }
+        }
+        finally
+        {
+            _writeGate.Release();
+        }
+    }
+
+    public async Task PingAsync(CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        await Task.CompletedTask;
+        try
+        {
+            using var connection = OpenReader();
+            using var command = connection.CreateCommand();
+            command.CommandText = "SELECT count(*) FROM sqlite_master WHERE name = 'items'";
+            if (Convert.ToInt64(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture) != 1)
+            {
+                throw new StoreUnavailableException($"The SQLite store at {Path} has no schema: was it initialized?");
+            }
+        }
+        catch (SqliteException e)
+        {
+            throw Map(e);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        await _writeGate.WaitAsync();
+        try
+        {
+            _disposed = true;
+            _commands?.Dispose();
+            _writer?.Dispose();
+            _writer = null;
+        }
+        finally
+        {
+            _writeGate.Release();
+        }
+
+        // Pooled connections would keep the file (and its WAL) open after the store is gone.
+        SqliteConnection.ClearPool(new SqliteConnection(_readConnectionString));
+        SqliteConnection.ClearPool(new SqliteConnection(_writeConnectionString));
+    }
+
+    private SqliteConnection OpenReader()
+    {
+        var connection = new SqliteConnection(_readConnectionString);
+        connection.Open();
+        return connection;
+    }
+
+    private long NowMs() => _clock.GetUtcNow().ToUnixTimeMilliseconds();
+
+    /// <summary>Errors that say "try again later" become <see cref="StoreUnavailableException"/>; the rest stay as they are.</summary>
+    private Exception Map(SqliteException e) => e.SqliteErrorCode switch
+    {
+        5 or 6 => new StoreUnavailableException($"The SQLite store at {Path} is busy: {e.Message}", e), // BUSY, LOCKED
+        10 or 13 or 14 or 15 => new StoreUnavailableException($"The SQLite store at {Path} cannot be used now: {e.Message}", e), // IOERR, FULL, CANTOPEN, PROTOCOL
+        _ => e,
+    };
+
+    private static void Execute(SqliteConnection connection, string sql, SqliteTransaction? tx = null)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.Transaction = tx;
+        command.ExecuteNonQuery();
+    }
+
+    // WITHOUT ROWID keeps the rows inside their primary-key b-tree: every read here is a key prefix.
+    private const string Schema = """
+        CREATE TABLE IF NOT EXISTS sessions (
+            member_id TEXT NOT NULL,
+            title_id TEXT NOT NULL,
+            session_id TEXT NOT NULL,
+            last_at INTEGER NOT NULL,
+            head_seq INTEGER NOT NULL,
+            head_ts INTEGER NOT NULL,
+            head_event_id TEXT NOT NULL,
+            position_ms INTEGER NOT NULL,
+            duration_ms INTEGER NOT NULL,
+            PRIMARY KEY (member_id, title_id, session_id)
+        ) WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS items (
+            member_id TEXT NOT NULL,
+            title_id TEXT NOT NULL,
+            last_watched_at INTEGER NOT NULL,
+            position_ms INTEGER NOT NULL,
+            duration_ms INTEGER NOT NULL,
+            sessions INTEGER NOT NULL,
+            latest_session_id TEXT NOT NULL,
+            PRIMARY KEY (member_id, title_id)
+        ) WITHOUT ROWID;
+        CREATE INDEX IF NOT EXISTS items_page ON items (member_id, last_watched_at DESC, title_id);
+        CREATE TABLE IF NOT EXISTS member_marks (
+            member_id TEXT NOT NULL PRIMARY KEY,
+            at INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS title_marks (
+            member_id TEXT NOT NULL,
+            title_id TEXT NOT NULL,
+            at INTEGER NOT NULL,
+            PRIMARY KEY (member_id, title_id)
+        ) WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS changes (
+            position INTEGER PRIMARY KEY AUTOINCREMENT,
+            member_id TEXT NOT NULL,
+            title_id TEXT NOT NULL,
+            last_watched_at INTEGER NULL,
+            position_ms INTEGER NULL,
+            duration_ms INTEGER NULL,
+            sessions INTEGER NULL,
+            changed_at INTEGER NOT NULL
+        );
+        """;
+}

@@ -1,0 +1,161 @@
+using ViewingHistory.Core.Events;
+using ViewingHistory.Core.History;
+using ViewingHistory.Store.Postgres;
+using ViewingHistory.Testing;
+using static ViewingHistory.Store.Tests.Events;
+
+namespace ViewingHistory.Store.Tests;
+
+/// <summary>The conformance suite on PostgreSQL, one database per test, plus what only a shared server can show.</summary>
+[Collection(PostgresCollection.Name)]
+public sealed class PostgresHistoryStoreTests(PostgresServer server) : HistoryStoreConformance
+{
+    private string _connectionString = string.Empty;
+
+    protected override async Task CreateLocationAsync() => _connectionString = await server.CreateDatabaseAsync();
+
+    protected override IHistoryStore NewStore(TimeProvider clock) => new PostgresHistoryStore(_connectionString, clock: clock);
+
+    [Fact(Timeout = 120_000)]
+    public async Task Processors_racing_on_one_member_end_with_the_reference_history_and_a_consistent_feed()
+    {
+        // Eight processors, each with its own events of the same member and titles; some sessions are shared, so
+        // the same session row is merged from several transactions at once.
+        var processors = Enumerable.Range(0, 8).Select(p =>
+        {
+            var random = new Random(p);
+            return Enumerable.Range(0, 150).Select(i => new PlaybackEvent(
+                $"p{p}e{i}", "racer", $"t{random.Next(5)}", random.Next(3) == 0 ? "shared" : $"p{p}s{random.Next(4)}",
+                random.Next(10), PlaybackEventType.Progress, random.Next(100_000), 100_000, T0 + (random.Next(60) * 1000L), null)).ToList();
+        }).ToList();
+
+        var stores = new List<IHistoryStore>();
+        for (var p = 0; p < processors.Count; p++)
+        {
+            stores.Add(await OpenAsync());
+        }
+
+        try
+        {
+            using var start = new SemaphoreSlim(0);
+            var tasks = processors.Select((events, p) => Task.Run(async () =>
+            {
+                await start.WaitAsync();
+                foreach (var chunk in events.Chunk(10))
+                {
+                    await stores[p].ApplyAsync(Reduce(chunk), None);
+                }
+            })).ToList();
+            start.Release(processors.Count);
+            await Task.WhenAll(tasks);
+        }
+        finally
+        {
+            foreach (var store in stores)
+            {
+                await store.DisposeAsync();
+            }
+        }
+
+        var all = processors.SelectMany(e => e).ToList();
+        await AssertHistoryAsync(all, [], ["racer"]);
+        await AssertFeedFoldEqualsReadsAsync(["racer"]);
+    }
+
+    [Fact(Timeout = 120_000)]
+    public async Task Hides_racing_with_applies_end_with_the_reference_history()
+    {
+        var random = new Random(11);
+        var events = RandomSet(random, "h", 300, members: 2);
+        var hides = RandomHides(random, "h", 6, members: 2);
+        await using var other = await OpenAsync();
+        var applies = Task.Run(async () =>
+        {
+            foreach (var chunk in events.Chunk(7))
+            {
+                await Store.ApplyAsync(Reduce(chunk), None);
+            }
+        });
+        var hiding = Task.Run(async () =>
+        {
+            foreach (var hide in hides)
+            {
+                await (hide.TitleId is null
+                    ? other.HideAllAsync(hide.MemberId, hide.AtMs, None)
+                    : other.HideTitleAsync(hide.MemberId, hide.TitleId, hide.AtMs, None));
+            }
+        });
+        await Task.WhenAll(applies, hiding);
+
+        await AssertHistoryAsync(events, hides, ["hm0", "hm1"]);
+        await AssertFeedFoldEqualsReadsAsync(["hm0", "hm1"]);
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task Stores_starting_together_create_the_schema_once()
+    {
+        var connectionString = await server.CreateDatabaseAsync();
+        var stores = Enumerable.Range(0, 6).Select(_ => new PostgresHistoryStore(connectionString)).ToList();
+        await Task.WhenAll(stores.Select(s => Task.Run(() => s.InitializeAsync(None))));
+        await stores[0].ApplyAsync(Reduce(Event("m", "t", "s", 0, 0, 0)), None);
+        Assert.NotNull(await stores[5].ReadItemAsync("m", "t", None));
+        foreach (var store in stores)
+        {
+            await store.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task Two_schemas_in_one_database_are_independent_stores()
+    {
+        var connectionString = await server.CreateDatabaseAsync();
+        await using var main = new PostgresHistoryStore(connectionString, "main_history");
+        await using var shadow = new PostgresHistoryStore(connectionString, "shadow_history");
+        await main.InitializeAsync(None);
+        await shadow.InitializeAsync(None);
+
+        await main.ApplyAsync(Reduce(Event("m", "t", "s", 0, 0, 0)), None);
+        Assert.NotNull(await main.ReadItemAsync("m", "t", None));
+        Assert.Null(await shadow.ReadItemAsync("m", "t", None));
+        Assert.Empty((await shadow.ReadChangesAsync(0, 10, None)).Changes);
+    }
+
+    [Fact]
+    public void A_schema_name_that_is_not_a_plain_identifier_is_refused() =>
+        Assert.Throws<ArgumentException>(() => new PostgresHistoryStore("Host=127.0.0.1", "x; DROP TABLE items"));
+
+    [Fact(Timeout = 120_000)]
+    public async Task A_stopped_server_makes_the_store_unavailable_and_a_restarted_one_serves_again()
+    {
+        await ApplyAsync(Event("m", "t", "s", 0, 0, 0));
+        await server.StopAsync();
+        try
+        {
+            await Assert.ThrowsAsync<StoreUnavailableException>(() => Store.PingAsync(None));
+            await Assert.ThrowsAsync<StoreUnavailableException>(() => ApplyAsync(Event("m", "t", "s", 1, 1, 1_000)));
+            await Assert.ThrowsAsync<StoreUnavailableException>(() => Store.ReadPageAsync("m", 10, null, None));
+        }
+        finally
+        {
+            await server.StartAsync();
+        }
+
+        await Eventually.UntilAsync(
+            async () =>
+            {
+                try
+                {
+                    await Store.PingAsync(None);
+                    return true;
+                }
+                catch (StoreUnavailableException)
+                {
+                    return false;
+                }
+            },
+            TimeSpan.FromSeconds(30),
+            "the store to answer after the restart");
+        await ApplyAsync(Event("m", "t", "s", 1, 1, 1_000));
+        Assert.Equal(new HistoryItem("t", T0 + 1_000, 1_000, 100_000, 1), await Store.ReadItemAsync("m", "t", None));
+    }
+}
