@@ -1,0 +1,29 @@
+namespace ViewingHistory.Queue.Embedded;
+
+/// <summary>Options of <see cref="EmbeddedEventQueue"/>. Sizes are powers of two given in bits, as FasterLog takes them.</summary>
+public sealed record EmbeddedQueueOptions
+{
+    /// <summary>Directory holding the log, the consumer checkpoints and the dead letters (e.g. <c>&lt;DataDir&gt;/queue</c>).</summary>
+    public required string Directory { get; init; }
+
+    /// <summary>Bytes the log may retain (appended and not yet truncated); beyond it appends fail with <see cref="QueueUnavailableException"/>. Null: no bound.</summary>
+    public long? MaxBytes { get; init; }
+
+    /// <summary>Appends fail with <see cref="QueueUnavailableException"/> while the disk has less free space than this, before FasterLog hits ENOSPC and faults for good.</summary>
+    public long MinFreeDiskBytes { get; init; } = 64L << 20;
+
+    /// <summary>How often the log is truncated below the slowest consumer's persisted position.</summary>
+    public TimeSpan TruncateInterval { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How often free disk space is checked.</summary>
+    public TimeSpan DiskCheckInterval { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Log page size; one entry (an encoded batch) must fit in a page. 4 MiB by default.</summary>
+    public int PageSizeBits { get; init; } = 22;
+
+    /// <summary>In-memory part of the log. 32 MiB by default.</summary>
+    public int MemorySizeBits { get; init; } = 25;
+
+    /// <summary>Size of one log file on disk; truncation frees space a whole segment at a time. 256 MiB by default.</summary>
+    public int SegmentSizeBits { get; init; } = 28;
+}
