@@ -1,0 +1,301 @@
+using System.Text.RegularExpressions;
+using NATS.Client.Core;
+using NATS.Client.JetStream;
+using NATS.Client.JetStream.Models;
+using Polly;
+using Polly.Retry;
+using Polly.Timeout;
+using ViewingHistory.Core.Events;
+using ViewingHistory.Core.Serialization;
+
+namespace ViewingHistory.Queue.JetStream;
+
+/// <summary>
+/// The distributed event queue: a NATS JetStream stream (file storage, Limits retention, DiscardNew, R1 or R3)
+/// holding one message per accepted batch, durable pull consumers shared by every instance of a name
+/// (competing consumers), and a second stream for dead letters.
+/// </summary>
+/// <remarks>
+/// One message per batch because nats-server 2.9 has no atomic multi-message publish: the batch's events become
+/// durable together or not at all. A batch of the contract's 500 events encodes to about 100 KB, well under the
+/// server's default <c>max_payload</c> of 1 MiB. nats-server 2.9 acknowledges a publish before it fsyncs: with one
+/// replica a batch survives a process crash, not a machine crash; three replicas survive the loss of a node.
+/// </remarks>
+public sealed partial class JetStreamEventQueue : IEventQueue
+{
+    private readonly JetStreamQueueOptions _options;
+    private readonly NatsConnection _connection;
+    private readonly NatsJSContext _js;
+    private readonly ResiliencePipeline _retry;
+    private readonly JetStreamDeadLetterQueue _deadLetters;
+    private readonly List<JetStreamConsumer> _consumers = [];
+    private readonly CancellationTokenSource _stopping = new();
+    private Task? _statsLoop;
+    private long _eventsSeen;
+    private long _messagesSeen;
+
+    public JetStreamEventQueue(JetStreamQueueOptions options)
+    {
+        options.Validate();
+        _options = options;
+        _connection = new NatsConnection(new NatsOpts
+        {
+            Url = options.Url,
+            Name = options.ConnectionName,
+            // A service wants to be back within a fraction of a second after a node restarts or fails over.
+            ReconnectWaitMin = TimeSpan.FromMilliseconds(100),
+            ReconnectWaitMax = TimeSpan.FromSeconds(1),
+            ConnectTimeout = TimeSpan.FromSeconds(2),
+            MaxReconnectRetry = -1,
+        });
+        _js = new NatsJSContext(_connection);
+        _retry = BuildRetry(options.AppendRetryBudget);
+        _deadLetters = new JetStreamDeadLetterQueue(this);
+    }
+
+    /// <summary>The settings in force.</summary>
+    public JetStreamQueueOptions Options => _options;
+
+    /// <inheritdoc />
+    public IDeadLetterQueue DeadLetters => _deadLetters;
+
+    internal NatsJSContext JetStream => _js;
+
+    /// <summary>Events per message seen so far in appends and deliveries; turns message counts into event estimates.</summary>
+    internal double EventsPerMessage
+    {
+        get
+        {
+            var messages = Interlocked.Read(ref _messagesSeen);
+            return messages == 0 ? 1 : (double)Interlocked.Read(ref _eventsSeen) / messages;
+        }
+    }
+
+    /// <inheritdoc />
+    public async Task InitializeAsync(CancellationToken cancellationToken)
+    {
+        var main = new StreamConfig(_options.StreamName, [_options.Subjects])
+        {
+            Storage = StreamConfigStorage.File,
+            // Limits, not WorkQueue: a second consumer (the archive) must read the same events.
+            Retention = StreamConfigRetention.Limits,
+            // DiscardNew: a full stream refuses the publish (ingest answers 503) instead of dropping unprocessed events.
+            Discard = StreamConfigDiscard.New,
+            NumReplicas = _options.Replicas,
+            MaxBytes = _options.MaxBytes,
+            MaxMsgs = _options.MaxMsgs,
+            MaxMsgsPerSubject = -1,
+            MaxMsgSize = -1,
+            MaxConsumers = -1,
+            MaxAge = _options.MaxAge,
+            DuplicateWindow = _options.DuplicateWindow,
+        };
+        var dlq = new StreamConfig(_options.DlqStream, [_options.DlqStream + ".>"])
+        {
+            Storage = StreamConfigStorage.File,
+            Retention = StreamConfigRetention.Limits,
+            Discard = StreamConfigDiscard.New,
+            NumReplicas = _options.Replicas,
+            MaxBytes = -1,
+            MaxMsgs = -1,
+            MaxMsgsPerSubject = -1,
+            MaxMsgSize = -1,
+            MaxConsumers = -1,
+            DuplicateWindow = _options.DuplicateWindow,
+        };
+
+        // Several instances may start at once, and a cluster may still be electing its meta leader: retry both.
+        var setup = BuildRetry(TimeSpan.FromSeconds(30));
+        try
+        {
+            await setup.ExecuteAsync(
+                async ct =>
+                {
+                    await _connection.ConnectAsync();
+                    await _js.CreateOrUpdateStreamAsync(main, ct);
+                    await _js.CreateOrUpdateStreamAsync(dlq, ct);
+                },
+                cancellationToken);
+        }
+        catch (Exception ex) when (ex is NatsException or TimeoutRejectedException or TimeoutException)
+        {
+            throw new QueueUnavailableException($"Could not create the JetStream streams at {_options.Url}: {ex.Message}", ex);
+        }
+
+        await _deadLetters.RefreshCountAsync(cancellationToken);
+        _statsLoop ??= Task.Run(() => RefreshStatsAsync(_stopping.Token), CancellationToken.None);
+    }
+
+    /// <inheritdoc />
+    public async ValueTask AppendAsync(AcceptedBatch batch, CancellationToken cancellationToken)
+    {
+        var payload = EventBatchCodec.Encode(batch);
+        var max = _connection.ServerInfo?.MaxPayload ?? int.MaxValue;
+        if (payload.Length > max)
+        {
+            // Not transient: no retry makes it fit. The contract's 500 events encode to ~100 KB, so only a server
+            // configured far below its 1 MiB default gets here.
+            throw new InvalidOperationException($"A batch of {batch.Events.Count} events encodes to {payload.Length} bytes, over the server's max_payload of {max}.");
+        }
+
+        await PublishAsync(_options.BatchSubject, payload, BatchId.Of(batch), headers: null, cancellationToken);
+        CountSeen(batch.Events.Count, 1);
+    }
+
+    /// <inheritdoc />
+    public IQueueConsumer OpenConsumer(string name)
+    {
+        if (!ConsumerName().IsMatch(name))
+        {
+            throw new ArgumentException("A consumer name is 1-64 of [A-Za-z0-9_-].", nameof(name));
+        }
+
+        var consumer = new JetStreamConsumer(this, "vh-" + name);
+        lock (_consumers)
+        {
+            _consumers.Add(consumer);
+        }
+
+        return consumer;
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<bool> IsHealthyAsync(CancellationToken cancellationToken)
+    {
+        if (_connection.ConnectionState != NatsConnectionState.Open)
+        {
+            return false;
+        }
+
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(TimeSpan.FromSeconds(2));
+        try
+        {
+            await _js.GetStreamAsync(_options.StreamName, cancellationToken: timeout.Token);
+            return true;
+        }
+        catch (Exception ex) when (ex is NatsException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
+        {
+            return false;
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stopping.CancelAsync();
+        if (_statsLoop is not null)
+        {
+            await _statsLoop;
+        }
+
+        JetStreamConsumer[] consumers;
+        lock (_consumers)
+        {
+            consumers = [.. _consumers];
+        }
+
+        foreach (var consumer in consumers)
+        {
+            await consumer.DisposeAsync();
+        }
+
+        await _connection.DisposeAsync();
+        _stopping.Dispose();
+    }
+
+    internal void CountSeen(long events, long messages)
+    {
+        Interlocked.Add(ref _eventsSeen, events);
+        Interlocked.Add(ref _messagesSeen, messages);
+    }
+
+    internal void Forget(JetStreamConsumer consumer)
+    {
+        lock (_consumers)
+        {
+            _consumers.Remove(consumer);
+        }
+    }
+
+    /// <summary>
+    /// Publishes and waits for the stream's acknowledgement, retrying transient failures within the append budget.
+    /// A retry reuses the message id, so a publish that was stored but whose acknowledgement was lost is not stored twice.
+    /// </summary>
+    internal async ValueTask<PubAckResponse> PublishAsync(string subject, byte[] payload, string msgId, NatsHeaders? headers, CancellationToken cancellationToken)
+    {
+        var pubOpts = new NatsJSPubOpts { MsgId = msgId };
+        try
+        {
+            return await _retry.ExecuteAsync(
+                async ct =>
+                {
+                    using var attempt = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                    attempt.CancelAfter(_options.PublishAttemptTimeout);
+                    PubAckResponse ack;
+                    try
+                    {
+                        ack = await _js.PublishAsync(subject, payload, opts: pubOpts, headers: headers, cancellationToken: attempt.Token);
+                    }
+                    catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+                    {
+                        throw new TimeoutException($"No acknowledgement within {_options.PublishAttemptTimeout.TotalSeconds:0.#} s.");
+                    }
+
+                    ack.EnsureSuccess();
+                    return ack;
+                },
+                cancellationToken);
+        }
+        catch (Exception ex) when (JetStreamFailures.IsStreamFull(ex))
+        {
+            throw new QueueUnavailableException($"The stream is full ({ex.Message}); publishes are refused until space frees up.", ex);
+        }
+        catch (Exception ex) when (ex is NatsException or TimeoutRejectedException or TimeoutException)
+        {
+            throw new QueueUnavailableException($"JetStream did not acknowledge the publish: {ex.Message}", ex);
+        }
+    }
+
+    private static ResiliencePipeline BuildRetry(TimeSpan budget) =>
+        new ResiliencePipelineBuilder()
+            .AddTimeout(budget)
+            .AddRetry(new RetryStrategyOptions
+            {
+                ShouldHandle = new PredicateBuilder().Handle<Exception>(JetStreamFailures.IsTransient),
+                MaxRetryAttempts = int.MaxValue,
+                BackoffType = DelayBackoffType.Exponential,
+                UseJitter = true,
+                Delay = TimeSpan.FromMilliseconds(50),
+                MaxDelay = TimeSpan.FromSeconds(1),
+            })
+            .Build();
+
+    private async Task RefreshStatsAsync(CancellationToken stopping)
+    {
+        using var timer = new PeriodicTimer(_options.StatsRefreshInterval);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stopping))
+            {
+                JetStreamConsumer[] consumers;
+                lock (_consumers)
+                {
+                    consumers = [.. _consumers];
+                }
+
+                foreach (var consumer in consumers)
+                {
+                    await consumer.RefreshLagAsync(stopping);
+                }
+
+                await _deadLetters.RefreshCountAsync(stopping);
+            }
+        }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        {
+        }
+    }
+
+    [GeneratedRegex("^[A-Za-z0-9_-]{1,64}$")]
+    private static partial Regex ConsumerName();
+}
