@@ -39,7 +39,6 @@ public static class ViewingHistoryHostingExtensions
 
         Directory.CreateDirectory(service.DataDir);
         services.AddSingleton(service);
-        services.AddSingleton(roles);
         services.AddSingleton(queueOptions);
         services.AddSingleton(storeOptions);
         services.AddSingleton(TimeProvider.System);
@@ -102,7 +101,7 @@ public static class ViewingHistoryHostingExtensions
 
     public static WebApplication MapViewingHistory(this WebApplication app)
     {
-        var roles = app.Services.GetRequiredService<ServiceRoles>();
+        var roles = ServiceRolesParser.Parse(app.Services.GetRequiredService<ServiceOptions>().Roles);
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseAuthentication();

@@ -27,7 +27,7 @@ public abstract partial class ContractSuite<TFixture>
         var member = Member();
         var events = Enumerable.Range(0, 10).Select(i => Ev.Make(member, $"t{i % 3}", $"s{i % 4}", seq: i, position: i * 1000, at: Ev.Base.AddSeconds(i))).ToArray();
         await Api.PostAcceptedAsync(Ev.Batch(events));
-        var first = await Api.ReadUntilAsync(member, i => i.Count == 3 && i.Sum(x => (int)x["sessions"]!) == 6, "three items");
+        var first = await Api.ReadUntilAsync(member, i => i.Count == 3 && i.Sum(x => (int)x["sessions"]!) == 10, "three items of ten sessions");
 
         await Api.PostAcceptedAsync(Ev.Batch(events.Reverse()));
         await Api.PostAcceptedAsync(Ev.Batch(events.Take(4).Append(Ev.Make(member, "witness"))));

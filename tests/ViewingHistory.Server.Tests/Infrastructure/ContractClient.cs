@@ -69,7 +69,10 @@ public sealed class ContractClient(HttpClient http, bool eventuallyConsistent)
     {
         if (!eventuallyConsistent)
         {
-            return await ReadAllAsync(member);
+            // Sync: the history is complete when the 202 arrives; no waiting, and the condition must already hold.
+            var items = await ReadAllAsync(member);
+            Assert.True(done(items), $"Expected {what} at once in a synchronous mode.");
+            return items;
         }
 
         return await Eventually.UntilAsync(() => ReadAllAsync(member), done, ConsistencyDeadline, what);

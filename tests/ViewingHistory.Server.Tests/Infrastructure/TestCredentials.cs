@@ -10,7 +10,7 @@ public static class TestCredentials
 {
     public const string IngestKey = "test-ingest-key-0123456789";
     public const string ServiceKey = "test-service-key-0123456789";
-    public const string Secret = "test-member-token-secret-0123456789-abcdef";
+    public const string Secret = "test-member-token-secret-0123456789-abcdef-long-enough-for-hs512-too";
 
     public static string MemberToken(string memberId, TimeSpan? expiresIn = null, string secret = Secret, string algorithm = SecurityAlgorithms.HmacSha256)
     {
