@@ -5,6 +5,7 @@ using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 using ViewingHistory.Core.Validation;
+using ViewingHistory.Pipeline.Observability;
 using ViewingHistory.Server.Endpoints;
 
 namespace ViewingHistory.Server.Auth;
@@ -19,7 +20,8 @@ public sealed class CredentialAuthenticationHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options,
     ILoggerFactory logger,
     UrlEncoder encoder,
-    Credentials credentials) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+    Credentials credentials,
+    VhMetrics metrics) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     public const string SchemeName = "Credential";
     public const string KindClaim = "vh:kind";
@@ -71,13 +73,25 @@ public sealed class CredentialAuthenticationHandler(
 
     protected override Task HandleChallengeAsync(AuthenticationProperties properties)
     {
+        CountIngestRejection("unauthorized");
         Response.Headers.WWWAuthenticate = "Bearer";
         return Problems.Write(Context, StatusCodes.Status401Unauthorized, "Unauthorized",
             "A valid credential is required: 'Authorization: Bearer <ingest key | service key | member token>'.");
     }
 
-    protected override Task HandleForbiddenAsync(AuthenticationProperties properties) =>
-        Problems.Write(Context, StatusCodes.Status403Forbidden, "Forbidden", "This credential may not do this.");
+    protected override Task HandleForbiddenAsync(AuthenticationProperties properties)
+    {
+        CountIngestRejection("forbidden");
+        return Problems.Write(Context, StatusCodes.Status403Forbidden, "Forbidden", "This credential may not do this.");
+    }
+
+    private void CountIngestRejection(string reason)
+    {
+        if (Request.Path.StartsWithSegments("/v1/playback", StringComparison.Ordinal))
+        {
+            metrics.Rejected(reason);
+        }
+    }
 
     internal static TokenValidationParameters Parameters(byte[] secret) => new()
     {

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Installs what the tests need on a fresh Debian machine (when missing), builds, and runs every test.
+# Tests start their own servers (nats-server, PostgreSQL, the service itself) on loopback, free ports, temp dirs.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+command -v nats-server >/dev/null 2>&1 || [ -x /usr/sbin/nats-server ] || need+=(nats-server)
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 || need+=(postgresql)
+id postgres >/dev/null 2>&1 || need+=(postgresql)
+if [ ${#need[@]} -gt 0 ]; then
+  echo "Installing: ${need[*]}"
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
+dotnet build ViewingHistory.slnx -c Release -nologo -clp:ErrorsOnly
+# One test assembly at a time: the machines have 2 cores, and several suites start servers.
+dotnet test ViewingHistory.slnx -c Release --no-build -nologo -m:1 -- RunConfiguration.TestSessionTimeout=1500000 "$@"
