@@ -1,0 +1,7 @@
+using System.CommandLine;
+using ViewingHistory.Cli.Commands;
+
+var root = new RootCommand("vh: the ViewingHistory command-line tool (talks to a running server over HTTP).");
+root.Subcommands.Add(TokenCommand.Create());
+
+return await root.Parse(args).InvokeAsync();

@@ -1,0 +1,171 @@
+using System.Diagnostics;
+using System.Net;
+using System.Text;
+
+namespace ViewingHistory.Testing;
+
+/// <summary>
+/// The real server binary as a child process on a free loopback port: what crash, fault and browser tests need
+/// (SIGKILL, SIGTERM, restarts on the same data dir). Settings are passed on the command line.
+/// </summary>
+public sealed class ServerProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly StringBuilder _output = new();
+
+    private ServerProcess(Process process, int port)
+    {
+        _process = process;
+        Port = port;
+        BaseAddress = new Uri($"http://127.0.0.1:{port}");
+        Client = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
+        process.OutputDataReceived += (_, e) => Append(e.Data);
+        process.ErrorDataReceived += (_, e) => Append(e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+    }
+
+    public int Port { get; }
+
+    public Uri BaseAddress { get; }
+
+    public HttpClient Client { get; }
+
+    public int Pid => _process.Id;
+
+    public bool HasExited => _process.HasExited;
+
+    public string Output
+    {
+        get
+        {
+            lock (_output)
+            {
+                return _output.ToString();
+            }
+        }
+    }
+
+    /// <summary>Starts the server and waits until <c>/health/ready</c> answers 200.</summary>
+    public static async Task<ServerProcess> StartAsync(IReadOnlyDictionary<string, string> settings, int? port = null, TimeSpan? readyTimeout = null)
+    {
+        var p = port ?? FreePort.Next();
+        var info = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        info.ArgumentList.Add(ServerDll());
+        info.ArgumentList.Add("--urls");
+        info.ArgumentList.Add($"http://127.0.0.1:{p}");
+        foreach (var (key, value) in settings)
+        {
+            info.ArgumentList.Add($"--{key}={value}");
+        }
+
+        info.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        info.Environment["DOTNET_gcServer"] = "0";
+        var server = new ServerProcess(Process.Start(info) ?? throw new InvalidOperationException("Could not start the server."), p);
+        try
+        {
+            await server.WaitReadyAsync(readyTimeout ?? TimeSpan.FromSeconds(60));
+        }
+        catch
+        {
+            await server.DisposeAsync();
+            throw;
+        }
+
+        return server;
+    }
+
+    public async Task WaitReadyAsync(TimeSpan timeout)
+    {
+        await Eventually.UntilAsync(
+            async () =>
+            {
+                if (_process.HasExited)
+                {
+                    throw new InvalidOperationException($"The server exited with {_process.ExitCode} before it was ready:\n{Output}");
+                }
+
+                try
+                {
+                    using var response = await Client.GetAsync("/health/ready");
+                    return response.StatusCode == HttpStatusCode.OK;
+                }
+                catch (HttpRequestException)
+                {
+                    return false;
+                }
+            },
+            timeout,
+            "the server to be ready");
+    }
+
+    /// <summary>SIGKILL: no shutdown code runs.</summary>
+    public async Task KillAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+        }
+
+        await _process.WaitForExitAsync();
+    }
+
+    /// <summary>SIGTERM and wait for the exit; returns the exit code.</summary>
+    public async Task<int> StopAsync(TimeSpan timeout)
+    {
+        if (!_process.HasExited)
+        {
+            Signals.Send(_process.Id, Signals.SigTerm);
+        }
+
+        using var cts = new CancellationTokenSource(timeout);
+        await _process.WaitForExitAsync(cts.Token);
+        return _process.ExitCode;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Client.Dispose();
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+
+        _process.Dispose();
+    }
+
+    /// <summary>The server's dll, built in the same configuration as the tests (the test projects reference the server project).</summary>
+    public static string ServerDll()
+    {
+        var configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Release" : "Debug";
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "ViewingHistory.slnx")))
+            {
+                var dll = Path.Combine(dir.FullName, "src", "ViewingHistory.Server", "bin", configuration, "net10.0", "ViewingHistory.Server.dll");
+                return File.Exists(dll) ? dll : throw new FileNotFoundException($"Build the server first ({configuration}): {dll} is missing.");
+            }
+        }
+
+        throw new DirectoryNotFoundException("The repository root (ViewingHistory.slnx) was not found above " + AppContext.BaseDirectory);
+    }
+
+    private void Append(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lock (_output)
+        {
+            _output.AppendLine(line);
+        }
+    }
+}
