@@ -1,0 +1,97 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Net;
+using System.Text;
+using System.Text.Json.Nodes;
+
+namespace ViewingHistory.EndToEnd.Tests;
+
+/// <summary>
+/// Posts batches from several concurrent clients and remembers exactly which events were acknowledged (202).
+/// Every event is the only event of its (member, title), so its item is fully determined by it: an acknowledged
+/// event that is missing, or counted twice, shows directly.
+/// </summary>
+public sealed class LoadDriver(string ingestKey, string prefix)
+{
+    private readonly ConcurrentDictionary<string, JsonObject> _acknowledged = new();
+    private readonly ConcurrentDictionary<string, JsonObject> _sent = new();
+    private long _titles;
+
+    public IReadOnlyDictionary<string, JsonObject> Acknowledged => _acknowledged;
+
+    public IReadOnlyDictionary<string, JsonObject> Sent => _sent;
+
+    public int Members { get; init; } = 20;
+
+    public int BatchSize { get; init; } = 50;
+
+    /// <summary>Runs <paramref name="clients"/> loops against each URL until <paramref name="stop"/> fires; transport errors end a request, not the loop.</summary>
+    public async Task RunAsync(Func<HttpClient> client, int clients, CancellationToken stop)
+    {
+        await Task.WhenAll(Enumerable.Range(0, clients).Select(c => Task.Run(async () =>
+        {
+            var http = client();
+            while (!stop.IsCancellationRequested)
+            {
+                await PostOneAsync(http, c, stop);
+            }
+        })));
+    }
+
+    public async Task<bool> PostOneAsync(HttpClient http, int clientIndex, CancellationToken cancellationToken)
+    {
+        var member = $"{prefix}-m{clientIndex % Members}";
+        var batch = new JsonArray();
+        var events = new List<JsonObject>();
+        for (var i = 0; i < BatchSize; i++)
+        {
+            var n = Interlocked.Increment(ref _titles);
+            var e = new JsonObject
+            {
+                ["eventId"] = $"{prefix}-e{n}",
+                ["memberId"] = member,
+                ["titleId"] = $"t{n}",
+                ["sessionId"] = "s",
+                ["seq"] = 0,
+                ["type"] = "progress",
+                ["positionMs"] = n % 100_000,
+                ["durationMs"] = 100_000,
+                ["timestamp"] = DateTimeOffset.UtcNow.AddSeconds(-1).ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture),
+            };
+            events.Add(e);
+            batch.Add(e.DeepClone());
+            _sent[$"{member}/t{n}"] = e;
+        }
+
+        try
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/playback/events")
+            {
+                Content = new StringContent(batch.ToJsonString(), Encoding.UTF8, "application/json"),
+            };
+            request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + ingestKey);
+            using var response = await http.SendAsync(request, CancellationToken.None);
+            if (response.StatusCode != HttpStatusCode.Accepted)
+            {
+                return false;
+            }
+
+            foreach (var e in events)
+            {
+                _acknowledged[$"{member}/{(string)e["titleId"]!}"] = e;
+            }
+
+            return true;
+        }
+        catch (HttpRequestException)
+        {
+            return false;
+        }
+        catch (TaskCanceledException)
+        {
+            return false;
+        }
+    }
+
+    public IEnumerable<string> MembersUsed => _sent.Keys.Select(k => k[..k.IndexOf('/', StringComparison.Ordinal)]).Distinct();
+}
