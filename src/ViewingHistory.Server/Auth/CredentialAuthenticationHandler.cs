@@ -27,6 +27,9 @@ public sealed class CredentialAuthenticationHandler(
     public const string KindClaim = "vh:kind";
     public const string MemberClaim = "vh:member";
 
+    /// <summary>A short, non-reversible id of the key used (for per-key rate limits); never the key itself.</summary>
+    public const string KeyClaim = "vh:key";
+
     private static readonly JsonWebTokenHandler Tokens = new() { MapInboundClaims = false };
 
     private TokenValidationParameters? _parameters;
@@ -49,7 +52,7 @@ public sealed class CredentialAuthenticationHandler(
         var kind = credentials.Match(presented);
         if (kind != CredentialKind.None)
         {
-            return Success(kind, memberId: null);
+            return Success(kind, memberId: null, keyId: Credentials.KeyId(presented));
         }
 
         if (presented.Count(c => c == '.') != 2)
@@ -68,7 +71,7 @@ public sealed class CredentialAuthenticationHandler(
             return AuthenticateResult.Fail("The member token has no valid 'sub'.");
         }
 
-        return Success(CredentialKind.Member, memberId);
+        return Success(CredentialKind.Member, memberId, keyId: "member:" + memberId);
     }
 
     protected override Task HandleChallengeAsync(AuthenticationProperties properties)
@@ -106,9 +109,9 @@ public sealed class CredentialAuthenticationHandler(
         ClockSkew = TimeSpan.FromSeconds(30),
     };
 
-    private AuthenticateResult Success(CredentialKind kind, string? memberId)
+    private AuthenticateResult Success(CredentialKind kind, string? memberId, string keyId)
     {
-        var claims = new List<Claim> { new(KindClaim, kind.ToString()) };
+        var claims = new List<Claim> { new(KindClaim, kind.ToString()), new(KeyClaim, keyId) };
         if (memberId is not null)
         {
             claims.Add(new Claim(MemberClaim, memberId));

@@ -40,6 +40,9 @@ public sealed class Credentials
         return service ? CredentialKind.Service : ingest ? CredentialKind.Ingest : CredentialKind.None;
     }
 
+    /// <summary>The first 8 bytes of the key's SHA-256, hex: identifies a key in limits and logs without revealing it.</summary>
+    public static string KeyId(string presented) => Convert.ToHexString(Digest(presented), 0, 8);
+
     private static bool AnyEquals(byte[][] digests, byte[] digest)
     {
         var found = false;

@@ -17,6 +17,8 @@ public static class IngestEndpoints
     {
         v1.MapPost("/playback/events", IngestAsync)
             .RequireAuthorization(Policies.Ingest)
+            .RequireRateLimiting(IngestAdmission.RatePolicy)
+            .WithInFlightLimit()
             .WithName("IngestPlaybackEvents")
             .WithSummary("Accepts 1 to 500 playback events; 202 once they are durable.");
         return v1;

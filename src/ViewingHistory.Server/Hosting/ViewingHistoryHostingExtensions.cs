@@ -63,6 +63,7 @@ public static class ViewingHistoryHostingExtensions
             .AddScheme<AuthenticationSchemeOptions, CredentialAuthenticationHandler>(CredentialAuthenticationHandler.SchemeName, null);
         services.AddAuthorization(Policies.Add);
         services.AddSingleton<IAuthorizationHandler, MemberAccessHandler>();
+        services.AddIngestAdmission();
         services.AddProblemDetails();
         services.AddExceptionHandler<ProblemExceptionHandler>();
         services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, ApiJsonContext.Default));
@@ -106,6 +107,7 @@ public static class ViewingHistoryHostingExtensions
         app.UseStatusCodePages();
         app.UseAuthentication();
         app.UseAuthorization();
+        app.UseRateLimiter();
 
         var v1 = app.MapGroup("/v1");
         if (roles.HasFlag(ServiceRoles.Ingest))
