@@ -12,6 +12,9 @@ public sealed record QueueOptions
     /// <summary>JetStream stream replicas: 1, or 3 for durability against the loss of a node.</summary>
     public int Replicas { get; init; } = 1;
 
-    /// <summary>Maximum size of the embedded log (and of the local spool in front of JetStream), in bytes.</summary>
+    /// <summary>Maximum size of the embedded log, in bytes.</summary>
     public long MaxBytes { get; init; } = 8L * 1024 * 1024 * 1024;
+
+    /// <summary>Maximum size of the local spool an ingest node keeps in front of JetStream; when full, ingest answers 503.</summary>
+    public long SpoolMaxBytes { get; init; } = 1L * 1024 * 1024 * 1024;
 }

@@ -2,6 +2,7 @@ using ViewingHistory.Pipeline;
 using ViewingHistory.Queue;
 using ViewingHistory.Queue.Embedded;
 using ViewingHistory.Queue.JetStream;
+using ViewingHistory.Queue.Spool;
 using ViewingHistory.Store.Postgres;
 using ViewingHistory.Store.Sqlite;
 using ViewingHistory.Server.Configuration;
@@ -11,7 +12,11 @@ namespace ViewingHistory.Server.Hosting;
 /// <summary>Picks the real engine behind each seam from configuration (DESIGN.md principle 7).</summary>
 public static class Engines
 {
-    public static IEventQueue CreateQueue(QueueOptions options, string dataDir, ILoggerFactory loggers) =>
+    /// <summary>
+    /// The embedded log, or JetStream; an ingest node on JetStream puts a local durable spool in front of it
+    /// (DESIGN.md principle 6), so a queue outage does not reach devices until the spool is full.
+    /// </summary>
+    public static IEventQueue CreateQueue(QueueOptions options, string dataDir, bool ingest, ILoggerFactory loggers) =>
         options.Kind.ToLowerInvariant() switch
         {
             "embedded" => new EmbeddedEventQueue(new EmbeddedQueueOptions
@@ -19,13 +24,20 @@ public static class Engines
                 Directory = Path.Combine(dataDir, "queue"),
                 MaxBytes = options.MaxBytes,
             }),
-            "jetstream" => new JetStreamEventQueue(new JetStreamQueueOptions
-            {
-                Url = options.Url,
-                Replicas = options.Replicas,
-            }),
+            "jetstream" when ingest => new SpoolingEventQueue(
+                CreateJetStream(options),
+                new EmbeddedEventQueue(new EmbeddedQueueOptions { Directory = Path.Combine(dataDir, "spool"), MaxBytes = options.SpoolMaxBytes }),
+                new SpoolOptions(),
+                loggers.CreateLogger<SpoolingEventQueue>()),
+            "jetstream" => CreateJetStream(options),
             _ => throw new InvalidOperationException($"Queue:Kind '{options.Kind}' is not one of embedded, jetstream."),
         };
+
+    private static JetStreamEventQueue CreateJetStream(QueueOptions options) => new(new JetStreamQueueOptions
+    {
+        Url = options.Url,
+        Replicas = options.Replicas,
+    });
 
     public static StoreSet CreateStores(StoreOptions options, string dataDir, bool shadow, ILoggerFactory loggers) =>
         options.Kind.ToLowerInvariant() switch

@@ -49,7 +49,7 @@ public static class ViewingHistoryHostingExtensions
         var auth = configuration.GetSection(AuthOptions.Section).Get<AuthOptions>() ?? new AuthOptions();
         services.AddSingleton(sp => CredentialBootstrap.Resolve(auth, service.DataDir, sp.GetRequiredService<ILoggerFactory>().CreateLogger("ViewingHistory.Auth")));
 
-        services.AddSingleton(sp => Engines.CreateQueue(queueOptions, service.DataDir, sp.GetRequiredService<ILoggerFactory>()));
+        services.AddSingleton(sp => Engines.CreateQueue(queueOptions, service.DataDir, roles.HasFlag(ServiceRoles.Ingest), sp.GetRequiredService<ILoggerFactory>()));
         services.AddSingleton(sp => Engines.CreateStores(storeOptions, service.DataDir, pipelineMode == PipelineMode.Shadow, sp.GetRequiredService<ILoggerFactory>()));
         services.AddSingleton<IngestPipeline>();
         services.AddSingleton<HistoryCommands>();

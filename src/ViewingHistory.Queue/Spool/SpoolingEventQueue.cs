@@ -1,0 +1,177 @@
+using Microsoft.Extensions.Logging;
+using ViewingHistory.Core.Events;
+
+namespace ViewingHistory.Queue.Spool;
+
+/// <summary>
+/// DESIGN.md principle 6: when the shared queue cannot take an append, an ingest node spools the batch to a local
+/// durable log (the embedded queue) and answers 202 all the same; a forwarder moves spooled batches to the shared
+/// queue when it is back, acknowledging each only after the shared queue acknowledged it (at least once; a batch
+/// forwarded twice is deduplicated by the queue or applied idempotently). Only when the spool is full does an
+/// append fail, and then ingest answers 503.
+/// While the shared queue is failing, appends go straight to the spool (no per-request wait on a dead queue) until
+/// the forwarder has drained it.
+/// </summary>
+public sealed partial class SpoolingEventQueue : IEventQueue
+{
+    private readonly IEventQueue _primary;
+    private readonly IEventQueue _spool;
+    private readonly SpoolOptions _options;
+    private readonly ILogger _logger;
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly SemaphoreSlim _spooled = new(0);
+    private Task? _forwarder;
+    private volatile bool _primaryDown;
+    private volatile bool _primaryInitialized;
+
+    public SpoolingEventQueue(IEventQueue primary, IEventQueue spool, SpoolOptions options, ILogger logger)
+    {
+        _primary = primary;
+        _spool = spool;
+        _options = options;
+        _logger = logger;
+    }
+
+    public IDeadLetterQueue DeadLetters => _primary.DeadLetters;
+
+    /// <summary>True while appends go to the local spool.</summary>
+    public bool Spooling => _primaryDown;
+
+    /// <summary>Events spooled and not yet forwarded.</summary>
+    public long SpooledEvents { get; private set; }
+
+    public async Task InitializeAsync(CancellationToken cancellationToken)
+    {
+        await _spool.InitializeAsync(cancellationToken);
+        try
+        {
+            await _primary.InitializeAsync(cancellationToken);
+            _primaryInitialized = true;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            // Ingest starts on the spool; the forwarder initializes the shared queue when it can reach it.
+            _primaryDown = true;
+            LogPrimaryUnavailable(ex);
+        }
+
+        _forwarder = Task.Run(() => ForwardAsync(_stopping.Token));
+    }
+
+    public async ValueTask AppendAsync(AcceptedBatch batch, CancellationToken cancellationToken)
+    {
+        if (!_primaryDown)
+        {
+            using var attempt = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            attempt.CancelAfter(_options.PrimaryAttemptTimeout);
+            try
+            {
+                await _primary.AppendAsync(batch, attempt.Token);
+                return;
+            }
+            catch (Exception ex) when (!cancellationToken.IsCancellationRequested && (ex is QueueUnavailableException or OperationCanceledException))
+            {
+                if (!_primaryDown)
+                {
+                    _primaryDown = true;
+                    LogPrimaryUnavailable(ex);
+                }
+            }
+        }
+
+        await _spool.AppendAsync(batch, cancellationToken);
+        _spooled.Release();
+    }
+
+    public IQueueConsumer OpenConsumer(string name) => _primary.OpenConsumer(name);
+
+    /// <summary>Healthy while either the shared queue or the spool can take appends.</summary>
+    public async ValueTask<bool> IsHealthyAsync(CancellationToken cancellationToken)
+    {
+        if (!_primaryDown && await _primary.IsHealthyAsync(cancellationToken))
+        {
+            return true;
+        }
+
+        return await _spool.IsHealthyAsync(cancellationToken);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stopping.CancelAsync();
+        if (_forwarder is not null)
+        {
+            await _forwarder.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+
+        await _spool.DisposeAsync();
+        await _primary.DisposeAsync();
+        _stopping.Dispose();
+        _spooled.Dispose();
+    }
+
+    private async Task ForwardAsync(CancellationToken stopping)
+    {
+        await using var consumer = _spool.OpenConsumer("forwarder");
+        var backoff = _options.RetryDelay;
+        while (!stopping.IsCancellationRequested)
+        {
+            try
+            {
+                if (!_primaryInitialized)
+                {
+                    await _primary.InitializeAsync(stopping);
+                    _primaryInitialized = true;
+                }
+
+                var delivery = await consumer.ReceiveAsync(1000, _options.PollInterval, stopping);
+                SpooledEvents = consumer.LagEvents;
+                if (delivery.Entries.Count == 0)
+                {
+                    // Nothing spooled: if the shared queue was marked down, probe it before sending appends back to it.
+                    if (_primaryDown && await _primary.IsHealthyAsync(stopping))
+                    {
+                        _primaryDown = false;
+                        LogPrimaryBack();
+                    }
+
+                    continue;
+                }
+
+                foreach (var entry in delivery.Entries)
+                {
+                    if (entry.Batch is { } batch)
+                    {
+                        await _primary.AppendAsync(batch, stopping);
+                    }
+                    else
+                    {
+                        await _primary.DeadLetters.AddAsync(entry, $"Undecodable spool entry: {entry.DecodeError}", stopping);
+                    }
+                }
+
+                await consumer.AckAsync(delivery, stopping);
+                backoff = _options.RetryDelay;
+            }
+            catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex)
+            {
+                LogForwardFailed(ex, backoff.TotalSeconds);
+                await Task.Delay(backoff + TimeSpan.FromMilliseconds(Random.Shared.Next(0, 250)), stopping).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, _options.MaxRetryDelay.Ticks));
+            }
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The shared queue cannot take appends; spooling accepted batches locally")]
+    private partial void LogPrimaryUnavailable(Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "The shared queue is back and the spool is drained; appending to it directly again")]
+    private partial void LogPrimaryBack();
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Forwarding spooled batches failed; retrying in {Seconds:0.#} s")]
+    private partial void LogForwardFailed(Exception exception, double seconds);
+}
