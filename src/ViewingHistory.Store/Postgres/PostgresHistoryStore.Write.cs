@@ -128,7 +128,7 @@ public sealed partial class PostgresHistoryStore
         batch.BatchCommands.Add(Command(SessionsOfItemsSql, m, t));
         batch.BatchCommands.Add(Command(ItemsOfItemsSql, m, t));
         batch.BatchCommands.Add(Command(TitleMarksOfItemsSql, m, t));
-        batch.BatchCommands.Add(Command(MemberMarksOfMembersSql, memberIds));
+        batch.BatchCommands.Add(Command(MemberMarksOfMembersSql, (object)memberIds)); // one array parameter, not params
     }
 
     /// <summary>Recomputes the items of <paramref name="keys"/> and writes, set-based, the rows and changes that differ.</summary>
