@@ -35,19 +35,21 @@ public sealed partial class PostgresHistoryStore
 
     // The four reads of a recompute, for a set of (member, title) keys. They run after the upsert in the same
     // transaction, and under the members' locks, so they see every session any writer has committed for them.
+    // LATERAL keeps them to one index probe per key: a plain join with the unnest estimates 100 keys and may pick a
+    // hash join over the whole table, whose cost then grows with the store instead of with the batch.
     private const string SessionsOfItemsSql = $"""
         SELECT {SessionColumns} FROM unnest($1::text[], $2::text[]) AS k(member_id, title_id)
-        JOIN sessions s ON s.member_id = k.member_id AND s.title_id = k.title_id
+        CROSS JOIN LATERAL (SELECT * FROM sessions x WHERE x.member_id = k.member_id AND x.title_id = k.title_id) s
         """;
 
     private const string ItemsOfItemsSql = $"""
         SELECT {ItemColumns} FROM unnest($1::text[], $2::text[]) AS k(member_id, title_id)
-        JOIN items i ON i.member_id = k.member_id AND i.title_id = k.title_id
+        CROSS JOIN LATERAL (SELECT * FROM items x WHERE x.member_id = k.member_id AND x.title_id = k.title_id) i
         """;
 
     private const string TitleMarksOfItemsSql = """
         SELECT t.member_id, t.title_id, t.at FROM unnest($1::text[], $2::text[]) AS k(member_id, title_id)
-        JOIN title_marks t ON t.member_id = k.member_id AND t.title_id = k.title_id
+        CROSS JOIN LATERAL (SELECT * FROM title_marks x WHERE x.member_id = k.member_id AND x.title_id = k.title_id) t
         """;
 
     private const string MemberMarksOfMembersSql = "SELECT member_id, at FROM member_marks WHERE member_id = ANY($1::text[])";
