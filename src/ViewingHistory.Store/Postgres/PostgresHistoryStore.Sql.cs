@@ -2,9 +2,20 @@ namespace ViewingHistory.Store.Postgres;
 
 public sealed partial class PostgresHistoryStore
 {
-    // unnest of a parameter array is a function scan that yields the elements in array order and there is no sort
-    // here, so the locks are taken in the order the caller sorted the keys: every writer agrees on it, no deadlock.
-    private const string LockMembersSql = "SELECT pg_advisory_xact_lock(k) FROM unnest($1::bigint[]) AS k";
+    // A write first locks its members' rows, in member order, until it commits: writers of the same member queue,
+    // writers of different members do not meet, and one order for all means no deadlock. Row locks rather than
+    // advisory locks, because advisory locks live in the shared lock table (max_locks_per_transaction x
+    // max_connections slots): batches of thousands of members from several processors would exhaust it. A new
+    // member's row is inserted first (in the same order); a concurrent insert of the same member waits for the
+    // first one's commit, so the FOR UPDATE always finds every row it asks for.
+    private const string EnsureMembersSql = """
+        INSERT INTO members (member_id) SELECT * FROM unnest($1::text[]) ORDER BY 1
+        ON CONFLICT (member_id) DO NOTHING RETURNING member_id
+        """;
+
+    private const string LockMembersSql = """
+        SELECT member_id FROM members WHERE member_id = ANY($1::text[]) ORDER BY member_id FOR UPDATE
+        """;
 
     // The merge of SessionState.Merge in one statement: lastAt = GREATEST; the head columns move only when the
     // incoming head ranks higher by (seq, ts, eventId ordinal); the row-wise comparison is lexicographic. The WHERE
@@ -35,19 +46,21 @@ public sealed partial class PostgresHistoryStore
 
     // The four reads of a recompute, for a set of (member, title) keys. They run after the upsert in the same
     // transaction, and under the members' locks, so they see every session any writer has committed for them.
+    // LATERAL keeps them to one index probe per key: a plain join with the unnest estimates 100 keys and may pick a
+    // hash join over the whole table, whose cost then grows with the store instead of with the batch.
     private const string SessionsOfItemsSql = $"""
         SELECT {SessionColumns} FROM unnest($1::text[], $2::text[]) AS k(member_id, title_id)
-        JOIN sessions s ON s.member_id = k.member_id AND s.title_id = k.title_id
+        CROSS JOIN LATERAL (SELECT * FROM sessions x WHERE x.member_id = k.member_id AND x.title_id = k.title_id) s
         """;
 
     private const string ItemsOfItemsSql = $"""
         SELECT {ItemColumns} FROM unnest($1::text[], $2::text[]) AS k(member_id, title_id)
-        JOIN items i ON i.member_id = k.member_id AND i.title_id = k.title_id
+        CROSS JOIN LATERAL (SELECT * FROM items x WHERE x.member_id = k.member_id AND x.title_id = k.title_id) i
         """;
 
     private const string TitleMarksOfItemsSql = """
         SELECT t.member_id, t.title_id, t.at FROM unnest($1::text[], $2::text[]) AS k(member_id, title_id)
-        JOIN title_marks t ON t.member_id = k.member_id AND t.title_id = k.title_id
+        CROSS JOIN LATERAL (SELECT * FROM title_marks x WHERE x.member_id = k.member_id AND x.title_id = k.title_id) t
         """;
 
     private const string MemberMarksOfMembersSql = "SELECT member_id, at FROM member_marks WHERE member_id = ANY($1::text[])";
@@ -91,7 +104,7 @@ public sealed partial class PostgresHistoryStore
     // So every writer takes one global transaction-level lock just before it draws positions and keeps it to its
     // commit: positions are then drawn and committed in the same order, and a reader that sees position P sees every
     // committed change below P. Only the end of a transaction that really changes items is serialized, after its
-    // member locks (always the last lock taken, so the lock order stays acyclic).
+    // member row locks (always the last lock taken, so the lock order stays acyclic).
     private const string LockFeedSql = "SELECT pg_advisory_xact_lock($1)";
 
     private const string InsertChangesSql = """

@@ -37,11 +37,12 @@ public sealed partial class PostgresHistoryStore
                 State state;
                 await using (var batch = new NpgsqlBatch(connection, tx))
                 {
-                    batch.BatchCommands.Add(Command(LockMembersSql, MemberLockKeys(memberIds)));
+                    AddMemberLocks(batch, memberIds);
                     batch.BatchCommands.Add(Command(UpsertSessionsSql, members, titles, ids, lastAt, seq, ts, eventIds, position, duration));
                     AddItemReads(batch, items, memberIds);
                     await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
-                    await reader.NextResultAsync(cancellationToken); // the locks' void rows
+                    await reader.NextResultAsync(cancellationToken); // past the new members
+                    await reader.NextResultAsync(cancellationToken); // past the locks
                     while (await reader.ReadAsync(cancellationToken))
                     {
                         written.Add(new ItemKey(reader.GetString(0), reader.GetString(1)));
@@ -73,11 +74,12 @@ public sealed partial class PostgresHistoryStore
                 State state;
                 await using (var batch = new NpgsqlBatch(connection, tx))
                 {
-                    batch.BatchCommands.Add(Command(LockMembersSql, MemberLockKeys([memberId])));
+                    AddMemberLocks(batch, [memberId]);
                     batch.BatchCommands.Add(Command(RaiseTitleMarkSql, memberId, titleId, atMs));
                     AddItemReads(batch, [key], [memberId]);
                     await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
-                    await reader.NextResultAsync(cancellationToken); // past the locks
+                    await reader.NextResultAsync(cancellationToken); // past the new member
+                    await reader.NextResultAsync(cancellationToken); // past the lock
                     await reader.NextResultAsync(cancellationToken); // past the mark
                     state = await State.ReadAsync(reader, cancellationToken);
                 }
@@ -100,15 +102,16 @@ public sealed partial class PostgresHistoryStore
                 State state;
                 await using (var batch = new NpgsqlBatch(connection, tx))
                 {
-                    batch.BatchCommands.Add(Command(LockMembersSql, MemberLockKeys([memberId])));
+                    AddMemberLocks(batch, [memberId]);
                     batch.BatchCommands.Add(Command(RaiseMemberMarkSql, memberId, atMs));
                     batch.BatchCommands.Add(Command(SessionsOfMemberSql, memberId));
                     batch.BatchCommands.Add(Command(ItemsOfMemberSql, memberId));
                     batch.BatchCommands.Add(Command(TitleMarksOfMemberSql, memberId));
                     batch.BatchCommands.Add(Command(MemberMarkOfMemberSql, memberId));
                     await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
-                    await reader.NextResultAsync(cancellationToken);
-                    await reader.NextResultAsync(cancellationToken);
+                    await reader.NextResultAsync(cancellationToken); // past the new member
+                    await reader.NextResultAsync(cancellationToken); // past the lock
+                    await reader.NextResultAsync(cancellationToken); // past the mark
                     state = await State.ReadAsync(reader, cancellationToken);
                 }
 
@@ -128,7 +131,7 @@ public sealed partial class PostgresHistoryStore
         batch.BatchCommands.Add(Command(SessionsOfItemsSql, m, t));
         batch.BatchCommands.Add(Command(ItemsOfItemsSql, m, t));
         batch.BatchCommands.Add(Command(TitleMarksOfItemsSql, m, t));
-        batch.BatchCommands.Add(Command(MemberMarksOfMembersSql, memberIds));
+        batch.BatchCommands.Add(Command(MemberMarksOfMembersSql, (object)memberIds)); // one array parameter, not params
     }
 
     /// <summary>Recomputes the items of <paramref name="keys"/> and writes, set-based, the rows and changes that differ.</summary>
@@ -208,8 +211,13 @@ public sealed partial class PostgresHistoryStore
         return changes.Count;
     }
 
-    private long[] MemberLockKeys(IEnumerable<string> memberIds) =>
-        memberIds.Select(MemberLockKey).Distinct().Order().ToArray();
+    /// <summary>Two result sets: the members inserted, then the members locked (see LockMembersSql).</summary>
+    private static void AddMemberLocks(NpgsqlBatch batch, IEnumerable<string> memberIds)
+    {
+        var sorted = memberIds.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
+        batch.BatchCommands.Add(Command(EnsureMembersSql, (object)sorted));
+        batch.BatchCommands.Add(Command(LockMembersSql, (object)sorted));
+    }
 
     private static NpgsqlBatchCommand Command(string sql, params object?[] values)
     {

@@ -7,8 +7,8 @@ namespace ViewingHistory.Store.Postgres;
 
 /// <summary>
 /// The distributed history store on PostgreSQL. Writes are set-based (a batch costs a few round trips whatever its
-/// size) and correct with several processors on the same member at once: a write takes transaction-level advisory
-/// locks on its members, in one global order, before it touches their rows. See the partial files for the apply,
+/// size) and correct with several processors on the same member at once: a write locks its members' rows, in one
+/// global order, before it touches their sessions and items. See the partial files for the apply,
 /// the hides and the change feed.
 /// </summary>
 public sealed partial class PostgresHistoryStore : IHistoryStore
@@ -43,8 +43,8 @@ public sealed partial class PostgresHistoryStore : IHistoryStore
 
         _dataSource = builder.Build();
 
-        // Advisory locks are per database, so their keys carry the schema: two stores in one database never wait
-        // on each other.
+        // Advisory locks (schema creation, feed order) are per database, so their keys carry the schema: two stores
+        // in one database never wait on each other.
         _lockPrefix = "vh/" + (schema ?? string.Empty) + "/";
         _schemaLockKey = LockKey("schema");
         _feedLockKey = LockKey("feed");
@@ -97,8 +97,6 @@ public sealed partial class PostgresHistoryStore : IHistoryStore
     /// <summary>A stable 64-bit advisory-lock key (XxHash64, never string.GetHashCode, which differs per process).</summary>
     private long LockKey(string name) => unchecked((long)MemberHash.Of(_lockPrefix + name));
 
-    private long MemberLockKey(string memberId) => LockKey("m/" + memberId);
-
     /// <summary>Maps failures that mean "the store cannot be reached now" to <see cref="StoreUnavailableException"/>.</summary>
     private static async Task<T> GuardAsync<T>(Func<Task<T>> operation, CancellationToken cancellationToken)
     {
@@ -150,6 +148,9 @@ public sealed partial class PostgresHistoryStore : IHistoryStore
             PRIMARY KEY (member_id, title_id)
         );
         CREATE INDEX IF NOT EXISTS items_page ON items (member_id, last_watched_at DESC, title_id);
+        CREATE TABLE IF NOT EXISTS members (
+            member_id text COLLATE "C" NOT NULL PRIMARY KEY
+        );
         CREATE TABLE IF NOT EXISTS member_marks (
             member_id text COLLATE "C" NOT NULL PRIMARY KEY,
             at bigint NOT NULL

@@ -14,43 +14,53 @@ public sealed partial class SqliteHistoryStore
 
         public WriterCommands(SqliteConnection connection)
         {
-            SelectItemSessions = Create(connection, """
-                SELECT session_id, last_at, head_seq, head_ts, head_event_id, position_ms, duration_ms
-                FROM sessions WHERE member_id = $m AND title_id = $t
-                """, "$m", "$t");
-            SelectMemberSessions = Create(connection, """
-                SELECT title_id, session_id, last_at, head_seq, head_ts, head_event_id, position_ms, duration_ms
-                FROM sessions WHERE member_id = $m
-                """, "$m");
-            UpsertSession = Create(connection, """
+            // The batch statements take their rows as one JSON array parameter and walk it with json_each (SQLite
+            // has no array parameters): one statement per batch instead of one per row, which is where the time of
+            // Microsoft.Data.Sqlite goes (~10 µs per execution against ~1-2 µs of SQLite's own work per row).
+            SelectSessions = Create(connection, """
+                SELECT s.member_id, s.title_id, s.session_id, s.last_at, s.head_seq, s.head_ts, s.head_event_id, s.position_ms, s.duration_ms
+                FROM json_each($keys) AS k JOIN sessions s ON s.member_id = k.value ->> 0 AND s.title_id = k.value ->> 1
+                """, "$keys");
+            UpsertSessions = Create(connection, """
                 INSERT INTO sessions (member_id, title_id, session_id, last_at, head_seq, head_ts, head_event_id, position_ms, duration_ms)
-                VALUES ($m, $t, $s, $last, $seq, $ts, $eid, $pos, $dur)
+                SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6, value ->> 7, value ->> 8
+                FROM json_each($rows) WHERE true
                 ON CONFLICT (member_id, title_id, session_id) DO UPDATE SET
                     last_at = excluded.last_at, head_seq = excluded.head_seq, head_ts = excluded.head_ts,
                     head_event_id = excluded.head_event_id, position_ms = excluded.position_ms, duration_ms = excluded.duration_ms
-                """, "$m", "$t", "$s", "$last", "$seq", "$ts", "$eid", "$pos", "$dur");
-            SelectItem = Create(connection, """
-                SELECT last_watched_at, position_ms, duration_ms, sessions, latest_session_id
-                FROM items WHERE member_id = $m AND title_id = $t
-                """, "$m", "$t");
+                """, "$rows");
+            SelectItems = Create(connection, """
+                SELECT i.member_id, i.title_id, i.last_watched_at, i.position_ms, i.duration_ms, i.sessions, i.latest_session_id
+                FROM json_each($keys) AS k JOIN items i ON i.member_id = k.value ->> 0 AND i.title_id = k.value ->> 1
+                """, "$keys");
             SelectMemberItems = Create(connection, """
-                SELECT title_id, last_watched_at, position_ms, duration_ms, sessions, latest_session_id
+                SELECT member_id, title_id, last_watched_at, position_ms, duration_ms, sessions, latest_session_id
                 FROM items WHERE member_id = $m
                 """, "$m");
-            UpsertItem = Create(connection, """
+            SelectTitleMarks = Create(connection, """
+                SELECT t.member_id, t.title_id, t.at
+                FROM json_each($keys) AS k JOIN title_marks t ON t.member_id = k.value ->> 0 AND t.title_id = k.value ->> 1
+                """, "$keys");
+            SelectMemberMarks = Create(connection, """
+                SELECT m.member_id, m.at FROM json_each($members) AS k JOIN member_marks m ON m.member_id = k.value
+                """, "$members");
+            UpsertItems = Create(connection, """
                 INSERT INTO items (member_id, title_id, last_watched_at, position_ms, duration_ms, sessions, latest_session_id)
-                VALUES ($m, $t, $last, $pos, $dur, $n, $latest)
+                SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6
+                FROM json_each($rows) WHERE true
                 ON CONFLICT (member_id, title_id) DO UPDATE SET
                     last_watched_at = excluded.last_watched_at, position_ms = excluded.position_ms, duration_ms = excluded.duration_ms,
                     sessions = excluded.sessions, latest_session_id = excluded.latest_session_id
-                """, "$m", "$t", "$last", "$pos", "$dur", "$n", "$latest");
-            DeleteItem = Create(connection, "DELETE FROM items WHERE member_id = $m AND title_id = $t", "$m", "$t");
-            InsertChange = Create(connection, """
+                """, "$rows");
+            DeleteItems = Create(connection, """
+                DELETE FROM items WHERE (member_id, title_id) IN (SELECT value ->> 0, value ->> 1 FROM json_each($keys))
+                """, "$keys");
+
+            // json_each yields the array in order, so positions follow the order of the rows.
+            InsertChanges = Create(connection, """
                 INSERT INTO changes (member_id, title_id, last_watched_at, position_ms, duration_ms, sessions, changed_at)
-                VALUES ($m, $t, $last, $pos, $dur, $n, $at)
-                """, "$m", "$t", "$last", "$pos", "$dur", "$n", "$at");
-            SelectMemberMark = Create(connection, "SELECT at FROM member_marks WHERE member_id = $m", "$m");
-            SelectTitleMark = Create(connection, "SELECT at FROM title_marks WHERE member_id = $m AND title_id = $t", "$m", "$t");
+                SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, $at FROM json_each($rows)
+                """, "$rows", "$at");
 
             // The WHERE makes a mark that would move back a no-op, and the affected-row count says whether it rose.
             RaiseMemberMark = Create(connection, """
@@ -61,7 +71,6 @@ public sealed partial class SqliteHistoryStore
                 INSERT INTO title_marks (member_id, title_id, at) VALUES ($m, $t, $at)
                 ON CONFLICT (member_id, title_id) DO UPDATE SET at = excluded.at WHERE excluded.at > title_marks.at
                 """, "$m", "$t", "$at");
-            SelectMemberTitleMarks = Create(connection, "SELECT title_id, at FROM title_marks WHERE member_id = $m", "$m");
             PruneChanges = Create(connection, """
                 DELETE FROM changes WHERE position < coalesce(
                     (SELECT position FROM changes WHERE changed_at >= $t ORDER BY position LIMIT 1),
@@ -69,31 +78,27 @@ public sealed partial class SqliteHistoryStore
                 """, "$t");
         }
 
-        public SqliteCommand SelectItemSessions { get; }
+        public SqliteCommand SelectSessions { get; }
 
-        public SqliteCommand SelectMemberSessions { get; }
+        public SqliteCommand UpsertSessions { get; }
 
-        public SqliteCommand UpsertSession { get; }
-
-        public SqliteCommand SelectItem { get; }
+        public SqliteCommand SelectItems { get; }
 
         public SqliteCommand SelectMemberItems { get; }
 
-        public SqliteCommand UpsertItem { get; }
+        public SqliteCommand SelectTitleMarks { get; }
 
-        public SqliteCommand DeleteItem { get; }
+        public SqliteCommand SelectMemberMarks { get; }
 
-        public SqliteCommand InsertChange { get; }
+        public SqliteCommand UpsertItems { get; }
 
-        public SqliteCommand SelectMemberMark { get; }
+        public SqliteCommand DeleteItems { get; }
 
-        public SqliteCommand SelectTitleMark { get; }
+        public SqliteCommand InsertChanges { get; }
 
         public SqliteCommand RaiseMemberMark { get; }
 
         public SqliteCommand RaiseTitleMark { get; }
-
-        public SqliteCommand SelectMemberTitleMarks { get; }
 
         public SqliteCommand PruneChanges { get; }
 

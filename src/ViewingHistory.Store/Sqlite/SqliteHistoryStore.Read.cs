@@ -8,17 +8,19 @@ public sealed partial class SqliteHistoryStore
     private const string ItemColumns = "title_id, last_watched_at, position_ms, duration_ms, sessions";
 
     private const string FirstPageSql = $"""
-        SELECT {ItemColumns} FROM items WHERE member_id = $m
+        SELECT {ItemColumns} FROM items INDEXED BY items_page WHERE member_id = $m
         ORDER BY last_watched_at DESC, title_id LIMIT $n
         """;
 
     // Two exact index ranges (the rest of the cursor's lastWatchedAt, then everything older) instead of one OR
     // condition: with the OR, SQLite walks the member's index from its start, so page k would cost k pages.
+    // INDEXED BY because, without statistics, the planner prefers the primary key for "title_id > ?" and then
+    // walks every later title of the member.
     private const string NextPageSql = $"""
-        SELECT * FROM (SELECT {ItemColumns} FROM items
+        SELECT * FROM (SELECT {ItemColumns} FROM items INDEXED BY items_page
             WHERE member_id = $m AND last_watched_at = $at AND title_id > $title ORDER BY title_id LIMIT $n)
         UNION ALL
-        SELECT * FROM (SELECT {ItemColumns} FROM items
+        SELECT * FROM (SELECT {ItemColumns} FROM items INDEXED BY items_page
             WHERE member_id = $m AND last_watched_at < $at ORDER BY last_watched_at DESC, title_id LIMIT $n)
         ORDER BY last_watched_at DESC, title_id LIMIT $n
         """;

@@ -13,59 +13,51 @@ public sealed partial class SqliteHistoryStore
             return Task.FromResult(new ApplyResult(0, 0));
         }
 
-        var byItem = new SortedDictionary<ItemKey, List<SessionState>>();
-        foreach (var (key, state) in sessions)
-        {
-            if (!byItem.TryGetValue(key.Item, out var list))
-            {
-                byItem[key.Item] = list = [];
-            }
-
-            list.Add(state);
-        }
-
+        var keys = sessions.Keys.Select(k => k.Item).Distinct().Order().ToList();
         return WriteAsync(
             (c, changedAt) =>
             {
-                var sessionsWritten = 0;
-                var itemsChanged = 0;
-                var memberMarks = new Dictionary<string, long?>(StringComparer.Ordinal);
-                foreach (var (item, incoming) in byItem)
+                var stored = ReadSessions(c, keys);
+                var changedSessions = new List<(ItemKey Item, SessionState Session)>();
+                foreach (var (key, state) in sessions)
                 {
-                    var stored = ReadItemSessions(c, item);
-                    var written = 0;
-                    foreach (var state in incoming)
+                    var item = key.Item;
+                    if (!stored.TryGetValue(item, out var ofItem))
                     {
-                        var merged = stored.TryGetValue(state.SessionId, out var old) ? SessionState.Merge(old, state) : state;
-                        if (merged != old)
-                        {
-                            WriteSession(c, item, merged);
-                            stored[merged.SessionId] = merged;
-                            written++;
-                        }
+                        stored[item] = ofItem = new Dictionary<string, SessionState>(StringComparer.Ordinal);
                     }
 
-                    sessionsWritten += written;
-                    if (written == 0)
+                    var merged = ofItem.TryGetValue(state.SessionId, out var old) ? SessionState.Merge(old, state) : state;
+                    if (merged != old)
                     {
-                        // Same sessions and same marks: the item is what it was (redelivery writes nothing at all).
-                        continue;
-                    }
-
-                    if (!memberMarks.TryGetValue(item.MemberId, out var memberMark))
-                    {
-                        memberMarks[item.MemberId] = memberMark = ReadMark(c.SelectMemberMark, item.MemberId, null);
-                    }
-
-                    var mark = ItemComputer.EffectiveMark(memberMark, ReadMark(c.SelectTitleMark, item.MemberId, item.TitleId));
-                    var after = StoredItem.Compute(item.TitleId, stored.Values, mark);
-                    if (WriteItem(c, item, ReadStoredItem(c, item), after, changedAt))
-                    {
-                        itemsChanged++;
+                        ofItem[merged.SessionId] = merged;
+                        changedSessions.Add((item, merged));
                     }
                 }
 
-                return new ApplyResult(sessionsWritten, itemsChanged);
+                if (changedSessions.Count == 0)
+                {
+                    return new ApplyResult(0, 0); // a redelivery: same sessions, same marks, so the same items
+                }
+
+                Execute(c.UpsertSessions, "$rows", Json.Rows(changedSessions, (w, r) =>
+                {
+                    w.WriteStringValue(r.Item.MemberId);
+                    w.WriteStringValue(r.Item.TitleId);
+                    w.WriteStringValue(r.Session.SessionId);
+                    w.WriteNumberValue(r.Session.LastAtMs);
+                    w.WriteNumberValue(r.Session.HeadSeq);
+                    w.WriteNumberValue(r.Session.HeadTimestampMs);
+                    w.WriteStringValue(r.Session.HeadEventId);
+                    w.WriteNumberValue(r.Session.PositionMs);
+                    w.WriteNumberValue(r.Session.DurationMs);
+                }));
+
+                // Only items with a changed session can change: the marks did not move.
+                var touched = changedSessions.Select(r => r.Item).Distinct().Order().ToList();
+                var memberMarks = ReadMemberMarks(c, touched.Select(k => k.MemberId).Distinct(StringComparer.Ordinal).ToList());
+                var changed = Recompute(c, touched, stored, memberMarks, changedAt);
+                return new ApplyResult(changedSessions.Count, changed);
             },
             cancellationToken);
     }
@@ -74,7 +66,7 @@ public sealed partial class SqliteHistoryStore
     {
         ArgumentException.ThrowIfNullOrEmpty(memberId);
         ArgumentException.ThrowIfNullOrEmpty(titleId);
-        var item = new ItemKey(memberId, titleId);
+        List<ItemKey> keys = [new ItemKey(memberId, titleId)];
         return WriteAsync(
             (c, changedAt) =>
             {
@@ -84,9 +76,7 @@ public sealed partial class SqliteHistoryStore
                     return 0; // the mark already stood at or after atMs: nothing can change
                 }
 
-                var mark = ItemComputer.EffectiveMark(ReadMark(c.SelectMemberMark, memberId, null), ReadMark(c.SelectTitleMark, memberId, titleId));
-                var after = StoredItem.Compute(titleId, ReadItemSessions(c, item).Values, mark);
-                return WriteItem(c, item, ReadStoredItem(c, item), after, changedAt) ? 1 : 0;
+                return Recompute(c, keys, ReadSessions(c, keys), ReadMemberMarks(c, [memberId]), changedAt);
             },
             cancellationToken);
     }
@@ -104,36 +94,23 @@ public sealed partial class SqliteHistoryStore
                 }
 
                 // A raised mark only removes sessions, so only titles that have an item can change.
-                var items = ReadMemberItems(c, memberId);
-                if (items.Count == 0)
+                var keys = new List<ItemKey>();
+                SetParameters(c.SelectMemberItems, memberId);
+                using (var reader = c.SelectMemberItems.ExecuteReader())
+                {
+                    while (reader.Read())
+                    {
+                        keys.Add(new ItemKey(memberId, reader.GetString(1)));
+                    }
+                }
+
+                if (keys.Count == 0)
                 {
                     return 0;
                 }
 
-                var titleMarks = new Dictionary<string, long>(StringComparer.Ordinal);
-                SetParameters(c.SelectMemberTitleMarks, memberId);
-                using (var reader = c.SelectMemberTitleMarks.ExecuteReader())
-                {
-                    while (reader.Read())
-                    {
-                        titleMarks[reader.GetString(0)] = reader.GetInt64(1);
-                    }
-                }
-
-                var sessionsByTitle = ReadMemberSessions(c, memberId);
-                var changed = 0;
-                foreach (var (titleId, before) in items)
-                {
-                    long? titleMark = titleMarks.TryGetValue(titleId, out var tm) ? tm : null;
-                    var sessions = sessionsByTitle.TryGetValue(titleId, out var list) ? list : [];
-                    var after = StoredItem.Compute(titleId, sessions, ItemComputer.EffectiveMark(atMs, titleMark));
-                    if (WriteItem(c, new ItemKey(memberId, titleId), before, after, changedAt))
-                    {
-                        changed++;
-                    }
-                }
-
-                return changed;
+                keys.Sort();
+                return Recompute(c, keys, ReadSessions(c, keys), new Dictionary<string, long>(StringComparer.Ordinal) { [memberId] = atMs }, changedAt);
             },
             cancellationToken);
     }
@@ -174,112 +151,158 @@ public sealed partial class SqliteHistoryStore
         }
     }
 
-    private static Dictionary<string, SessionState> ReadItemSessions(WriterCommands c, ItemKey item)
+    /// <summary>
+    /// Recomputes the items of <paramref name="keys"/> from their sessions and marks, and writes, three statements in
+    /// all, the rows that differ and a change for every item whose contract form differs. Returns the changes.
+    /// </summary>
+    private static int Recompute(
+        WriterCommands c,
+        IReadOnlyList<ItemKey> keys,
+        Dictionary<ItemKey, Dictionary<string, SessionState>> sessions,
+        Dictionary<string, long> memberMarks,
+        long changedAt)
     {
-        var sessions = new Dictionary<string, SessionState>(StringComparer.Ordinal);
-        SetParameters(c.SelectItemSessions, item.MemberId, item.TitleId);
-        using var reader = c.SelectItemSessions.ExecuteReader();
-        while (reader.Read())
+        var items = ReadItems(c, keys);
+        var titleMarks = ReadTitleMarks(c, keys);
+        var upserts = new List<(ItemKey Key, StoredItem Item)>();
+        var deletes = new List<ItemKey>();
+        var changes = new List<(ItemKey Key, HistoryItem? Item)>();
+        foreach (var key in keys)
         {
-            var s = new SessionState(reader.GetString(0), reader.GetInt64(1), reader.GetInt32(2), reader.GetInt64(3), reader.GetString(4), reader.GetInt64(5), reader.GetInt64(6));
-            sessions[s.SessionId] = s;
-        }
-
-        return sessions;
-    }
-
-    private static Dictionary<string, List<SessionState>> ReadMemberSessions(WriterCommands c, string memberId)
-    {
-        var sessions = new Dictionary<string, List<SessionState>>(StringComparer.Ordinal);
-        SetParameters(c.SelectMemberSessions, memberId);
-        using var reader = c.SelectMemberSessions.ExecuteReader();
-        while (reader.Read())
-        {
-            var titleId = reader.GetString(0);
-            if (!sessions.TryGetValue(titleId, out var list))
+            long? memberMark = memberMarks.TryGetValue(key.MemberId, out var mm) ? mm : null;
+            long? titleMark = titleMarks.TryGetValue(key, out var tm) ? tm : null;
+            IReadOnlyCollection<SessionState> ofItem = sessions.TryGetValue(key, out var found) ? found.Values : [];
+            var after = StoredItem.Compute(key.TitleId, ofItem, ItemComputer.EffectiveMark(memberMark, titleMark));
+            var write = ItemWrites.Classify(items.GetValueOrDefault(key), after);
+            if (write == ItemWrite.None)
             {
-                sessions[titleId] = list = [];
+                continue;
             }
 
-            list.Add(new SessionState(reader.GetString(1), reader.GetInt64(2), reader.GetInt32(3), reader.GetInt64(4), reader.GetString(5), reader.GetInt64(6), reader.GetInt64(7)));
+            if (after is null)
+            {
+                deletes.Add(key);
+            }
+            else
+            {
+                upserts.Add((key, after));
+            }
+
+            if (write == ItemWrite.Change)
+            {
+                changes.Add((key, after?.Item));
+            }
+        }
+
+        if (upserts.Count > 0)
+        {
+            Execute(c.UpsertItems, "$rows", Json.Rows(upserts, (w, u) =>
+            {
+                w.WriteStringValue(u.Key.MemberId);
+                w.WriteStringValue(u.Key.TitleId);
+                w.WriteNumberValue(u.Item.Item.LastWatchedAtMs);
+                w.WriteNumberValue(u.Item.Item.PositionMs);
+                w.WriteNumberValue(u.Item.Item.DurationMs);
+                w.WriteNumberValue(u.Item.Item.Sessions);
+                w.WriteStringValue(u.Item.LatestSessionId);
+            }));
+        }
+
+        if (deletes.Count > 0)
+        {
+            Execute(c.DeleteItems, "$keys", Json.Keys(deletes));
+        }
+
+        if (changes.Count > 0)
+        {
+            c.InsertChanges.Parameters["$at"].Value = changedAt;
+            Execute(c.InsertChanges, "$rows", Json.Rows(changes, (w, ch) =>
+            {
+                w.WriteStringValue(ch.Key.MemberId);
+                w.WriteStringValue(ch.Key.TitleId);
+                if (ch.Item is { } i)
+                {
+                    w.WriteNumberValue(i.LastWatchedAtMs);
+                    w.WriteNumberValue(i.PositionMs);
+                    w.WriteNumberValue(i.DurationMs);
+                    w.WriteNumberValue(i.Sessions);
+                }
+                else
+                {
+                    w.WriteNullValue();
+                    w.WriteNullValue();
+                    w.WriteNullValue();
+                    w.WriteNullValue();
+                }
+            }));
+        }
+
+        return changes.Count;
+    }
+
+    private static Dictionary<ItemKey, Dictionary<string, SessionState>> ReadSessions(WriterCommands c, IReadOnlyList<ItemKey> keys)
+    {
+        var sessions = new Dictionary<ItemKey, Dictionary<string, SessionState>>();
+        c.SelectSessions.Parameters["$keys"].Value = Json.Keys(keys);
+        using var reader = c.SelectSessions.ExecuteReader();
+        while (reader.Read())
+        {
+            var key = new ItemKey(reader.GetString(0), reader.GetString(1));
+            if (!sessions.TryGetValue(key, out var ofItem))
+            {
+                sessions[key] = ofItem = new Dictionary<string, SessionState>(StringComparer.Ordinal);
+            }
+
+            var s = new SessionState(reader.GetString(2), reader.GetInt64(3), reader.GetInt32(4), reader.GetInt64(5), reader.GetString(6), reader.GetInt64(7), reader.GetInt64(8));
+            ofItem[s.SessionId] = s;
         }
 
         return sessions;
     }
 
-    private static void WriteSession(WriterCommands c, ItemKey item, SessionState s) =>
-        Run(c.UpsertSession, item.MemberId, item.TitleId, s.SessionId, s.LastAtMs, s.HeadSeq, s.HeadTimestampMs, s.HeadEventId, s.PositionMs, s.DurationMs);
-
-    private static StoredItem? ReadStoredItem(WriterCommands c, ItemKey item)
+    private static Dictionary<ItemKey, StoredItem> ReadItems(WriterCommands c, IReadOnlyList<ItemKey> keys)
     {
-        SetParameters(c.SelectItem, item.MemberId, item.TitleId);
-        using var reader = c.SelectItem.ExecuteReader();
-        return reader.Read()
-            ? new StoredItem(new HistoryItem(item.TitleId, reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt32(3)), reader.GetString(4))
-            : null;
-    }
-
-    private static List<(string TitleId, StoredItem Item)> ReadMemberItems(WriterCommands c, string memberId)
-    {
-        var items = new List<(string, StoredItem)>();
-        SetParameters(c.SelectMemberItems, memberId);
-        using var reader = c.SelectMemberItems.ExecuteReader();
+        var items = new Dictionary<ItemKey, StoredItem>();
+        c.SelectItems.Parameters["$keys"].Value = Json.Keys(keys);
+        using var reader = c.SelectItems.ExecuteReader();
         while (reader.Read())
         {
-            var titleId = reader.GetString(0);
-            items.Add((titleId, new StoredItem(new HistoryItem(titleId, reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3), reader.GetInt32(4)), reader.GetString(5))));
+            var key = new ItemKey(reader.GetString(0), reader.GetString(1));
+            items[key] = new StoredItem(new HistoryItem(key.TitleId, reader.GetInt64(2), reader.GetInt64(3), reader.GetInt64(4), reader.GetInt32(5)), reader.GetString(6));
         }
 
         return items;
     }
 
-    private static long? ReadMark(SqliteCommand command, string memberId, string? titleId)
+    private static Dictionary<ItemKey, long> ReadTitleMarks(WriterCommands c, IReadOnlyList<ItemKey> keys)
     {
-        if (titleId is null)
+        var marks = new Dictionary<ItemKey, long>();
+        c.SelectTitleMarks.Parameters["$keys"].Value = Json.Keys(keys);
+        using var reader = c.SelectTitleMarks.ExecuteReader();
+        while (reader.Read())
         {
-            SetParameters(command, memberId);
-        }
-        else
-        {
-            SetParameters(command, memberId, titleId);
+            marks[new ItemKey(reader.GetString(0), reader.GetString(1))] = reader.GetInt64(2);
         }
 
-        return command.ExecuteScalar() is long at ? at : null;
+        return marks;
     }
 
-    /// <summary>Writes the item row and, when the contract's item differs, a change row. True when a change was recorded.</summary>
-    private static bool WriteItem(WriterCommands c, ItemKey key, StoredItem? before, StoredItem? after, long changedAt)
+    private static Dictionary<string, long> ReadMemberMarks(WriterCommands c, IReadOnlyList<string> members)
     {
-        switch (ItemWrites.Classify(before, after))
+        var marks = new Dictionary<string, long>(StringComparer.Ordinal);
+        c.SelectMemberMarks.Parameters["$members"].Value = Json.Strings(members);
+        using var reader = c.SelectMemberMarks.ExecuteReader();
+        while (reader.Read())
         {
-            case ItemWrite.None:
-                return false;
-            case ItemWrite.RowOnly:
-                UpsertItem(c, key, after!);
-                return false;
+            marks[reader.GetString(0)] = reader.GetInt64(1);
         }
 
-        if (after is null)
-        {
-            Run(c.DeleteItem, key.MemberId, key.TitleId);
-            Run(c.InsertChange, key.MemberId, key.TitleId, null, null, null, null, changedAt);
-        }
-        else
-        {
-            UpsertItem(c, key, after);
-            var i = after.Item;
-            Run(c.InsertChange, key.MemberId, key.TitleId, i.LastWatchedAtMs, i.PositionMs, i.DurationMs, i.Sessions, changedAt);
-        }
-
-        return true;
+        return marks;
     }
 
-    private static void UpsertItem(WriterCommands c, ItemKey key, StoredItem s) =>
-        Run(c.UpsertItem, key.MemberId, key.TitleId, s.Item.LastWatchedAtMs, s.Item.PositionMs, s.Item.DurationMs, s.Item.Sessions, s.LatestSessionId);
-
-    private static void Run(SqliteCommand command, params object?[] values)
+    private static void Execute(SqliteCommand command, string parameter, string json)
     {
-        SetParameters(command, values);
+        command.Parameters[parameter].Value = json;
         command.ExecuteNonQuery();
     }
 
