@@ -8,6 +8,9 @@ namespace ViewingHistory.Queue.Tests;
 
 public sealed class CrashTests(Xunit.Abstractions.ITestOutputHelper output)
 {
+    // Enough commits that recovery needs both a commit metadata file and the commit records written after it.
+    private const int AcksBeforeKill = 10_000;
+
     [Fact(Timeout = 120_000)]
     public async Task Every_batch_acknowledged_before_a_kill_9_is_in_the_log_after_recovery()
     {
@@ -41,7 +44,7 @@ public sealed class CrashTests(Xunit.Abstractions.ITestOutputHelper output)
                     lock (acked)
                     {
                         acked.Add(long.Parse(line.AsSpan(4), CultureInfo.InvariantCulture));
-                        if (acked.Count >= 500)
+                        if (acked.Count >= AcksBeforeKill)
                         {
                             enough.TrySetResult();
                         }
@@ -94,7 +97,7 @@ public sealed class CrashTests(Xunit.Abstractions.ITestOutputHelper output)
         output.WriteLine($"found {found.Count}");
         var lost = acked.Except(found).Order().Take(10).ToList();
         Assert.True(lost.Count == 0, $"{acked.Count} acknowledged, {found.Count} recovered; lost e.g. {string.Join(", ", lost)}");
-        Assert.True(acked.Count >= 500);
+        Assert.True(acked.Count >= AcksBeforeKill);
 
         // The recovered log keeps taking appends.
         await queue.AppendAsync(Make("after-crash"), CancellationToken.None);

@@ -14,6 +14,10 @@ public sealed partial class EmbeddedEventQueue
     private TaskCompletionSource _nextCommit = NewGeneration();
     private bool _finalCommitStarted;
     private long _appendedEvents;
+    private long _commits;
+
+    /// <summary>Commits made since the queue was opened (each covers every append that arrived before it started).</summary>
+    public long Commits => Interlocked.Read(ref _commits);
 
     /// <inheritdoc />
     public ValueTask AppendAsync(AcceptedBatch batch, CancellationToken cancellationToken)
@@ -115,6 +119,7 @@ public sealed partial class EmbeddedEventQueue
             // CommitAsync: not the CancellationToken overload's cancellation: an abandoned commit would leave the
             // appenders of this generation without an answer.
             await Log.CommitAsync(CancellationToken.None);
+            Interlocked.Increment(ref _commits);
             generation.TrySetResult();
         }
         catch (Exception ex)

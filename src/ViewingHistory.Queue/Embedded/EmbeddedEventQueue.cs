@@ -25,6 +25,9 @@ namespace ViewingHistory.Queue.Embedded;
 /// </remarks>
 public sealed partial class EmbeddedEventQueue : IEventQueue
 {
+    // In FastCommitMode the commit record in the log is what makes a commit durable; the metadata file only bounds
+    // how far recovery scans. Writing it every commit (FASTER's default) creates and deletes a file per commit.
+    private const int FastCommitMetadataEvery = 1000;
     private readonly EmbeddedQueueOptions _options;
     private readonly SemaphoreSlim _initGate = new(1, 1);
     private readonly CancellationTokenSource _stopping = new();
@@ -80,12 +83,19 @@ public sealed partial class EmbeddedEventQueue : IEventQueue
             var settings = new FasterLogSettings
             {
                 LogDevice = _device,
+                LogCommitManager = _options.FastCommitMode
+                    ? new DeviceLogCommitCheckpointManager(
+                        new LocalStorageNamedDeviceFactory(),
+                        new DefaultCheckpointNamingScheme(Path.Combine(logDirectory, "commits")),
+                        removeOutdated: true,
+                        fastCommitThrottleFreq: FastCommitMetadataEvery)
+                    : null,
                 LogCommitDir = Path.Combine(logDirectory, "commits"),
                 PageSizeBits = _options.PageSizeBits,
                 MemorySizeBits = _options.MemorySizeBits,
                 SegmentSizeBits = _options.SegmentSizeBits,
                 LogChecksum = LogChecksumType.PerEntry,
-                FastCommitMode = true,
+                FastCommitMode = _options.FastCommitMode,
                 TryRecoverLatest = true,
                 AutoRefreshSafeTailAddress = true,
             };
