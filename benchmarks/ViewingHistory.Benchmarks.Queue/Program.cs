@@ -8,7 +8,7 @@ var quick = args.Contains("--quick");
 var dirIndex = Array.IndexOf(args, "--dir");
 var root = dirIndex >= 0 && dirIndex + 1 < args.Length ? args[dirIndex + 1] : Path.Combine(Path.GetTempPath(), "vh-bench-queue-" + Environment.ProcessId);
 var rawDuration = TimeSpan.FromSeconds(quick ? 1.5 : 5);
-var scenarioDuration = TimeSpan.FromSeconds(quick ? 0.9 : 4.5);
+var scenarioDuration = TimeSpan.FromSeconds(quick ? 0.9 : 4);
 Directory.CreateDirectory(root);
 var inv = CultureInfo.InvariantCulture;
 
