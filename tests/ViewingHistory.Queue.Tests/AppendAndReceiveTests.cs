@@ -75,8 +75,15 @@ public sealed class AppendAndReceiveTests
         using var dir = new TempDirectory();
         const int appenders = 32;
         const int perAppender = 25;
+        var expected = Enumerable.Range(0, appenders)
+            .SelectMany(a => Enumerable.Range(0, perAppender).SelectMany(i => Make($"c{a}x{i}", 1 + (i % 3)).Events))
+            .Select(e => e.EventId)
+            .Order(StringComparer.Ordinal)
+            .ToList();
         await using (var queue = await OpenAsync(Options(dir.Path)))
         {
+            await using var live = queue.OpenConsumer("processor");
+            var receiving = ReceiveEntriesAsync(live, appenders * perAppender, maxEvents: 7);
             await Task.WhenAll(Enumerable.Range(0, appenders).Select(a => Task.Run(async () =>
             {
                 for (var i = 0; i < perAppender; i++)
@@ -84,20 +91,34 @@ public sealed class AppendAndReceiveTests
                     await queue.AppendAsync(Make($"c{a}x{i}", 1 + (i % 3)), CancellationToken.None);
                 }
             })));
+
+            // Received while the appends were going on: each exactly once.
+            Assert.Equal(expected, EventIds(await receiving).Order(StringComparer.Ordinal));
+            await AssertNothingMoreAsync(live);
         }
 
-        // Reopened: every append that completed must have been committed.
+        // Reopened without any ack: every append that completed was committed, and all are delivered again.
         await using var reopened = await OpenAsync(Options(dir.Path));
         await using var consumer = reopened.OpenConsumer("processor");
-        var deliveries = await ReceiveEntriesAsync(consumer, appenders * perAppender);
-        var ids = EventIds(deliveries);
+        var ids = EventIds(await ReceiveEntriesAsync(consumer, appenders * perAppender));
 
-        var expected = Enumerable.Range(0, appenders)
-            .SelectMany(a => Enumerable.Range(0, perAppender).SelectMany(i => Make($"c{a}x{i}", 1 + (i % 3)).Events))
-            .Select(e => e.EventId)
-            .Order(StringComparer.Ordinal);
         Assert.Equal(expected, ids.Order(StringComparer.Ordinal));
         await AssertNothingMoreAsync(consumer);
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task A_second_queue_on_the_same_directory_is_refused_while_the_first_is_open()
+    {
+        using var dir = new TempDirectory();
+        await using (var first = await OpenAsync(Options(dir.Path)))
+        {
+            var second = new Embedded.EmbeddedEventQueue(Options(dir.Path));
+            await Assert.ThrowsAsync<InvalidOperationException>(() => second.InitializeAsync(CancellationToken.None));
+            await second.DisposeAsync();
+        }
+
+        await using var reopened = await OpenAsync(Options(dir.Path));
+        Assert.True(await reopened.IsHealthyAsync(CancellationToken.None));
     }
 
     [Fact(Timeout = 60_000)]

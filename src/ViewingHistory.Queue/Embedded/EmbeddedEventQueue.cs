@@ -32,6 +32,7 @@ public sealed partial class EmbeddedEventQueue : IEventQueue
     private readonly EmbeddedQueueOptions _options;
     private readonly SemaphoreSlim _initGate = new(1, 1);
     private readonly CancellationTokenSource _stopping = new();
+    private FileStream? _directoryLock;
     private IDevice? _device;
     private FasterLog? _log;
     private EmbeddedDeadLetterQueue? _deadLetters;
@@ -77,6 +78,7 @@ public sealed partial class EmbeddedEventQueue : IEventQueue
             }
 
             Directory.CreateDirectory(_options.Directory);
+            _directoryLock = LockDirectory();
             Directory.CreateDirectory(_consumersDirectory);
             var logDirectory = Path.Combine(_options.Directory, "log");
             Directory.CreateDirectory(logDirectory);
@@ -138,6 +140,7 @@ public sealed partial class EmbeddedEventQueue : IEventQueue
 
         _deadLetters?.Dispose();
         _device?.Dispose();
+        _directoryLock?.Dispose();
         _stopping.Dispose();
         _initGate.Dispose();
         _commitSignal.Dispose();
@@ -172,6 +175,24 @@ public sealed partial class EmbeddedEventQueue : IEventQueue
         }
 
         return null;
+    }
+
+    /// <summary>
+    /// FasterLog has no guard against two writers on one directory, which would interleave and corrupt the log. .NET
+    /// takes an exclusive flock(2) for <see cref="FileShare.None"/>; the kernel drops it when the process dies, even
+    /// by SIGKILL, so a crash never leaves a stale lock behind.
+    /// </summary>
+    private FileStream LockDirectory()
+    {
+        var path = Path.Combine(_options.Directory, "queue.lock");
+        try
+        {
+            return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        }
+        catch (IOException ex)
+        {
+            throw new InvalidOperationException($"The queue directory {_options.Directory} is in use by another queue instance or process.", ex);
+        }
     }
 
     private async Task MaintenanceLoopAsync(CancellationToken stopping)
