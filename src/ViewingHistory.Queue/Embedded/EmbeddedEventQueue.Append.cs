@@ -33,6 +33,7 @@ public sealed partial class EmbeddedEventQueue
     /// </summary>
     internal async Task<long> AppendRawAsync(ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
     {
+        CheckDiskIfDue();
         if (UnavailableReason() is { } reason)
         {
             throw new QueueUnavailableException("The embedded queue cannot take the batch: " + reason + ".");

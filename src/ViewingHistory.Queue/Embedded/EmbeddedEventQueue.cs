@@ -40,6 +40,7 @@ public sealed partial class EmbeddedEventQueue : IEventQueue
     private Task _maintenance = Task.CompletedTask;
     private volatile Exception? _fault;
     private volatile bool _lowDisk;
+    private long _nextDiskCheckTail;
     private int _disposed;
 
     /// <summary>Creates the queue; <see cref="InitializeAsync"/> opens (or recovers) its files.</summary>
@@ -217,10 +218,24 @@ public sealed partial class EmbeddedEventQueue : IEventQueue
         }
     }
 
+    /// <summary>
+    /// Checks free space on a timer and, in between, whenever a quarter of the required free space has been appended
+    /// since the last check, so that a burst cannot go from enough to ENOSPC unseen (statvfs costs microseconds).
+    /// </summary>
+    private void CheckDiskIfDue()
+    {
+        if (_log is { } log && log.TailAddress >= Interlocked.Read(ref _nextDiskCheckTail))
+        {
+            CheckDisk();
+        }
+    }
+
     private void CheckDisk()
     {
         try
         {
+            var tail = _log?.TailAddress ?? 0;
+            Interlocked.Exchange(ref _nextDiskCheckTail, tail + Math.Max(_options.MinFreeDiskBytes / 4, 64 * 1024));
             _lowDisk = new DriveInfo(_options.Directory).AvailableFreeSpace < _options.MinFreeDiskBytes;
         }
         catch (IOException)
