@@ -209,7 +209,14 @@ public sealed partial class EmbeddedEventQueue : IEventQueue
                 if (DateTime.UtcNow >= nextTruncation)
                 {
                     nextTruncation = DateTime.UtcNow + _options.TruncateInterval;
-                    await TruncateAsync(stopping);
+                    try
+                    {
+                        await TruncateAsync(stopping);
+                    }
+                    catch (Exception ex) when (ex is IOException or QueueUnavailableException or UnauthorizedAccessException)
+                    {
+                        // A full disk or a faulted log: appends already report it; truncation tries again next time.
+                    }
                 }
             }
         }
