@@ -107,6 +107,17 @@ public sealed class AppendAndReceiveTests
     }
 
     [Fact(Timeout = 60_000)]
+    public async Task Appends_after_the_queue_is_disposed_fail_as_unavailable()
+    {
+        using var dir = new TempDirectory();
+        var queue = await OpenAsync(Options(dir.Path));
+        await queue.DisposeAsync();
+
+        await Assert.ThrowsAsync<QueueUnavailableException>(async () => await queue.AppendAsync(Make("late"), CancellationToken.None));
+        Assert.False(await queue.IsHealthyAsync(CancellationToken.None));
+    }
+
+    [Fact(Timeout = 60_000)]
     public async Task A_second_queue_on_the_same_directory_is_refused_while_the_first_is_open()
     {
         using var dir = new TempDirectory();

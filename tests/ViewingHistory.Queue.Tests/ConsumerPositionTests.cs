@@ -174,4 +174,37 @@ public sealed class ConsumerPositionTests
 
         await Assert.ThrowsAsync<ArgumentException>(async () => await archive.AckAsync(delivery, CancellationToken.None));
     }
+
+    [Fact(Timeout = 60_000)]
+    public async Task Acknowledging_a_delivery_twice_is_harmless()
+    {
+        using var dir = new TempDirectory();
+        await using var queue = await OpenAsync(Options(dir.Path));
+        await using var consumer = queue.OpenConsumer("processor");
+        await queue.AppendAsync(Make("twice", 2), CancellationToken.None);
+        await queue.AppendAsync(Make("next", 3), CancellationToken.None);
+        var d = await ReceiveEntriesAsync(consumer, 2, maxEvents: 1);
+
+        await consumer.AckAsync(d[0], CancellationToken.None);
+        await consumer.AckAsync(d[0], CancellationToken.None);
+
+        Assert.Equal(3, consumer.LagEvents);
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task Reopening_a_consumer_after_its_last_handle_closed_redelivers_what_was_not_acknowledged()
+    {
+        using var dir = new TempDirectory();
+        await using var queue = await OpenAsync(Options(dir.Path));
+        await queue.AppendAsync(Make("k0"), CancellationToken.None);
+        await queue.AppendAsync(Make("k1"), CancellationToken.None);
+        await using (var consumer = queue.OpenConsumer("processor"))
+        {
+            var d = await ReceiveEntriesAsync(consumer, 2, maxEvents: 1);
+            await consumer.AckAsync(d[0], CancellationToken.None);
+        }
+
+        await using var again = queue.OpenConsumer("processor");
+        Assert.Equal(["k1-0"], EventIds(await ReceiveEntriesAsync(again, 1)));
+    }
 }
