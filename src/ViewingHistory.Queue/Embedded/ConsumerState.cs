@@ -16,7 +16,6 @@ internal sealed class ConsumerState
     private readonly object _watermarkGate = new();
     private readonly AckWatermark _watermark;
     private ConsumerCheckpoint _persisted;
-    private int _handles;
     private bool _closed;
 
     public ConsumerState(string name, EmbeddedEventQueue queue, FasterLog log, ConsumerCheckpoint start)
@@ -44,7 +43,8 @@ internal sealed class ConsumerState
 
     public long LagEvents => Math.Max(0, _queue.AppendedEvents - AckedEvents);
 
-    public void AddHandle() => Interlocked.Increment(ref _handles);
+    /// <summary>Open handles; changed only under the queue's registry lock, so opening and closing cannot race.</summary>
+    public int Handles { get; set; }
 
     public async ValueTask<QueueDelivery> ReceiveAsync(int maxEvents, TimeSpan maxWait, CancellationToken cancellationToken)
     {
@@ -116,9 +116,8 @@ internal sealed class ConsumerState
     /// <summary>Closes one handle; the last one persists the watermark and releases the iterator.</summary>
     public async ValueTask ReleaseHandleAsync()
     {
-        if (Interlocked.Decrement(ref _handles) == 0)
+        if (_queue.ReleaseHandle(this))
         {
-            _queue.OnClosed(this);
             await CloseAsync();
         }
     }

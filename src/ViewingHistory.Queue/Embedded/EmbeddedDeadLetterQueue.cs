@@ -91,13 +91,13 @@ public sealed class EmbeddedDeadLetterQueue : IDeadLetterQueue, IDisposable
     }
 
     /// <inheritdoc />
-    public async Task<IReadOnlyList<DeadLetter>> ListAsync(int limit, CancellationToken cancellationToken)
+    /// <remarks>Oldest first. Served from memory: the file is only read at open.</remarks>
+    public Task<IReadOnlyList<DeadLetter>> ListAsync(int limit, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(limit);
-        await Task.CompletedTask;
         lock (_letters)
         {
-            return [.. _letters.Values.Take(limit)];
+            return Task.FromResult<IReadOnlyList<DeadLetter>>([.. _letters.Values.Take(limit)]);
         }
     }
 

@@ -14,6 +14,10 @@ public sealed partial class EmbeddedEventQueue
     private TaskCompletionSource _nextCommit = NewGeneration();
     private bool _finalCommitStarted;
     private long _appendedEvents;
+    private long _commits;
+
+    /// <summary>Commits made since the queue was opened (each covers every append that arrived before it started).</summary>
+    public long Commits => Interlocked.Read(ref _commits);
 
     /// <inheritdoc />
     public ValueTask AppendAsync(AcceptedBatch batch, CancellationToken cancellationToken)
@@ -29,6 +33,7 @@ public sealed partial class EmbeddedEventQueue
     /// </summary>
     internal async Task<long> AppendRawAsync(ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
     {
+        CheckDiskIfDue();
         if (UnavailableReason() is { } reason)
         {
             throw new QueueUnavailableException("The embedded queue cannot take the batch: " + reason + ".");
@@ -115,6 +120,7 @@ public sealed partial class EmbeddedEventQueue
             // CommitAsync: not the CancellationToken overload's cancellation: an abandoned commit would leave the
             // appenders of this generation without an answer.
             await Log.CommitAsync(CancellationToken.None);
+            Interlocked.Increment(ref _commits);
             generation.TrySetResult();
         }
         catch (Exception ex)

@@ -37,7 +37,7 @@ public sealed partial class EmbeddedEventQueue
                 _open[name] = state;
             }
 
-            state.AddHandle();
+            state.Handles++;
             return new EmbeddedQueueConsumer(state);
         }
     }
@@ -91,15 +91,22 @@ public sealed partial class EmbeddedEventQueue
         }
     }
 
-    /// <summary>Called when the last handle of a consumer is disposed.</summary>
-    internal void OnClosed(ConsumerState state)
+    /// <summary>Releases one handle; true when it was the last, and the state is no longer open.</summary>
+    internal bool ReleaseHandle(ConsumerState state)
     {
         lock (_registryGate)
         {
+            if (--state.Handles > 0)
+            {
+                return false;
+            }
+
             if (_open.TryGetValue(state.Name, out var current) && ReferenceEquals(current, state))
             {
                 _open.Remove(state.Name);
             }
+
+            return true;
         }
     }
 

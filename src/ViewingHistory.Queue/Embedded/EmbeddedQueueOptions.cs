@@ -18,6 +18,13 @@ public sealed record EmbeddedQueueOptions
     /// <summary>How often free disk space is checked.</summary>
     public TimeSpan DiskCheckInterval { get; init; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// FasterLog's FastCommitMode: a commit completes once its commit record is written into the log (O_SYNC), and the
+    /// metadata file follows off the critical path; recovery scans forward from the last metadata file. Off: a commit
+    /// completes once its metadata file is written (O_SYNC too). Both are durable; see EmbeddedEventQueue's remarks.
+    /// </summary>
+    public bool FastCommitMode { get; init; } = true;
+
     /// <summary>Log page size; one entry (an encoded batch) must fit in a page. 4 MiB by default.</summary>
     public int PageSizeBits { get; init; } = 22;
 
