@@ -241,7 +241,12 @@ public sealed partial class JetStreamEventQueue : IEventQueue
                         throw new TimeoutException($"No acknowledgement within {_options.PublishAttemptTimeout.TotalSeconds:0.#} s.");
                     }
 
-                    ack.EnsureSuccess();
+                    // A duplicate is success: the same batch (or dead letter) is already stored.
+                    if (!ack.Duplicate)
+                    {
+                        ack.EnsureSuccess();
+                    }
+
                     return ack;
                 },
                 cancellationToken);
