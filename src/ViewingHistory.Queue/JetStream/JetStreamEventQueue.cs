@@ -288,12 +288,19 @@ public sealed partial class JetStreamEventQueue : IEventQueue
                     consumers = [.. _consumers];
                 }
 
-                foreach (var consumer in consumers)
+                try
                 {
-                    await consumer.RefreshLagAsync(stopping);
-                }
+                    foreach (var consumer in consumers)
+                    {
+                        await consumer.RefreshLagAsync(stopping);
+                    }
 
-                await _deadLetters.RefreshCountAsync(stopping);
+                    await _deadLetters.RefreshCountAsync(stopping);
+                }
+                catch (Exception) when (!stopping.IsCancellationRequested)
+                {
+                    // Gauges only: a failed refresh keeps the last values and must not end the loop.
+                }
             }
         }
         catch (OperationCanceledException) when (stopping.IsCancellationRequested)
