@@ -138,6 +138,32 @@ public sealed class JetStreamQueueTests(NatsServer server)
     }
 
     [Fact(Timeout = 60_000)]
+    public async Task A_stream_at_its_byte_limit_refuses_the_append_and_keeps_every_acknowledged_batch()
+    {
+        await using var queue = await StartAsync(Options(server.Url) with { MaxBytes = 4_096 });
+        var acknowledged = new List<string>();
+        QueueUnavailableException? refused = null;
+        for (var i = 0; i < 100 && refused is null; i++)
+        {
+            var batch = Batch($"bytes{i}", 5);
+            try
+            {
+                await queue.AppendAsync(batch, Within(20));
+                acknowledged.Add(BatchId.Of(batch));
+            }
+            catch (QueueUnavailableException ex)
+            {
+                refused = ex;
+            }
+        }
+
+        Assert.NotNull(refused);
+        Assert.NotEmpty(acknowledged);
+        var seen = await ReceiveIdsAsync(queue.OpenConsumer("processor"), acknowledged, TimeSpan.FromSeconds(20));
+        Assert.Equal(acknowledged.Order(), seen.Order());
+    }
+
+    [Fact(Timeout = 60_000)]
     public async Task Bytes_that_are_not_a_batch_are_delivered_as_poison_with_their_decode_error()
     {
         var options = Options(server.Url);

@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using NATS.Client.Core;
 using NATS.Client.JetStream;
 using NATS.Client.JetStream.Models;
+using Polly.Timeout;
 using ViewingHistory.Core.Serialization;
 
 namespace ViewingHistory.Queue.JetStream;
@@ -167,10 +168,14 @@ public sealed class JetStreamConsumer : IQueueConsumer
 
             try
             {
-                // Create-or-update with the same config from every instance is idempotent on the server.
-                _consumer = await _queue.JetStream.CreateOrUpdateConsumerAsync(o.StreamName, config, cancellationToken);
+                // Create-or-update with the same config from every instance is idempotent on the server. Retried:
+                // right after a node restarts or a leader moves, the API may not answer for a few seconds.
+                _consumer = await _queue.Retry.ExecuteAsync(
+                    (cfg, ct) => _queue.JetStream.CreateOrUpdateConsumerAsync(o.StreamName, cfg, ct),
+                    config,
+                    cancellationToken);
             }
-            catch (NatsException ex)
+            catch (Exception ex) when (ex is NatsException or TimeoutRejectedException)
             {
                 throw new QueueUnavailableException($"Could not create consumer {_durableName}: {ex.Message}", ex);
             }

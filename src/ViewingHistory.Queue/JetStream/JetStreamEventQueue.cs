@@ -61,6 +61,9 @@ public sealed partial class JetStreamEventQueue : IEventQueue
 
     internal NatsJSContext JetStream => _js;
 
+    /// <summary>Retries transient failures of setup calls (streams, consumers) within the append budget.</summary>
+    internal ResiliencePipeline Retry => _retry;
+
     /// <summary>Events per message seen so far in appends and deliveries; turns message counts into event estimates.</summary>
     internal double EventsPerMessage
     {
