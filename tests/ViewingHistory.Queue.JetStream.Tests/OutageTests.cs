@@ -45,4 +45,26 @@ public sealed class OutageTests
         var seen = await ReceiveIdsAsync(queue.OpenConsumer("processor"), [BatchId.Of(before), BatchId.Of(after)], TimeSpan.FromSeconds(30));
         Assert.Contains(BatchId.Of(before), seen);
     }
+
+    [Fact(Timeout = 90_000)]
+    public async Task A_receive_while_the_server_is_down_ends_instead_of_hanging()
+    {
+        await using var server = await NatsServer.StartNewAsync();
+        var options = Options(server.Url) with { PublishAttemptTimeout = TimeSpan.FromSeconds(1) };
+        await using var queue = await StartAsync(options);
+        var consumer = queue.OpenConsumer("processor");
+        Assert.Empty((await consumer.ReceiveAsync(10, TimeSpan.Zero, Within(10))).Entries);
+
+        server.Stop();
+
+        // Either outcome is honest (nothing there, or the queue is unreachable); waiting for the server is not.
+        try
+        {
+            var delivery = await consumer.ReceiveAsync(10, TimeSpan.FromSeconds(1), Within(60));
+            Assert.Empty(delivery.Entries);
+        }
+        catch (QueueUnavailableException)
+        {
+        }
+    }
 }

@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using NATS.Client.Core;
 using NATS.Client.JetStream;
 using NATS.Client.JetStream.Models;
+using Polly.Timeout;
 using ViewingHistory.Core.Serialization;
 
 namespace ViewingHistory.Queue.JetStream;
@@ -13,6 +14,7 @@ namespace ViewingHistory.Queue.JetStream;
 /// </summary>
 public sealed class JetStreamConsumer : IQueueConsumer
 {
+    private static readonly TimeSpan MinPullExpiry = TimeSpan.FromSeconds(1);
     private readonly JetStreamEventQueue _queue;
     private readonly string _durableName;
     private readonly SemaphoreSlim _gate = new(1, 1);
@@ -43,36 +45,37 @@ public sealed class JetStreamConsumer : IQueueConsumer
         try
         {
             events += await FetchAvailableAsync(consumer, messages, maxEvents, cancellationToken);
-            if (messages.Count == 0 && maxWait > TimeSpan.Zero)
+            if (messages.Count == 0 && maxWait >= MinPullExpiry)
             {
                 // Wait for the first message only, then take whatever else is there: a batch never waits for more.
-                var opts = new NatsJSFetchOpts { MaxMsgs = 1, Expires = maxWait < TimeSpan.FromSeconds(1) ? TimeSpan.FromSeconds(1) : maxWait };
-                using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-                wait.CancelAfter(maxWait + TimeSpan.FromSeconds(2));
-                try
-                {
-                    await foreach (var msg in consumer.FetchAsync<byte[]>(opts, cancellationToken: wait.Token))
-                    {
-                        messages.Add(msg);
-                    }
-                }
-                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-                {
-                    // The server did not end the pull in time (e.g. a reconnect ate the expiry): an empty delivery.
-                }
-
-                if (messages.Count > 0)
+                if (await WaitForOneAsync(consumer, messages, maxWait, cancellationToken))
                 {
                     events += Count(messages[0]);
                     events += await FetchAvailableAsync(consumer, messages, maxEvents - events, cancellationToken);
                 }
             }
+            else if (messages.Count == 0 && maxWait > TimeSpan.Zero)
+            {
+                // The client refuses pulls that expire in under a second, and cancelling a pending pull early can
+                // leave a message delivered to nobody until its ack wait passes: poll without waiting instead.
+                var deadline = DateTime.UtcNow + maxWait;
+                while (messages.Count == 0 && DateTime.UtcNow < deadline)
+                {
+                    await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(50, Math.Max(1, (deadline - DateTime.UtcNow).TotalMilliseconds))), cancellationToken);
+                    events += await FetchAvailableAsync(consumer, messages, maxEvents, cancellationToken);
+                }
+            }
         }
-        catch (NatsException ex)
+        catch (Exception ex) when (ex is NatsException or TimeoutException)
         {
             // The consumer may have been deleted or the server lost: find or create it again on the next call.
             _consumer = null;
-            throw new QueueUnavailableException($"Could not fetch from consumer {_durableName}: {ex.Message}", ex);
+            if (messages.Count == 0)
+            {
+                throw new QueueUnavailableException($"Could not fetch from consumer {_durableName}: {ex.Message}", ex);
+            }
+
+            // Hand out what did arrive: dropping it would only delay it by an ack wait.
         }
 
         if (messages.Count == 0)
@@ -165,10 +168,14 @@ public sealed class JetStreamConsumer : IQueueConsumer
 
             try
             {
-                // Create-or-update with the same config from every instance is idempotent on the server.
-                _consumer = await _queue.JetStream.CreateOrUpdateConsumerAsync(o.StreamName, config, cancellationToken);
+                // Create-or-update with the same config from every instance is idempotent on the server. Retried:
+                // right after a node restarts or a leader moves, the API may not answer for a few seconds.
+                _consumer = await _queue.Retry.ExecuteAsync(
+                    (cfg, ct) => _queue.JetStream.CreateOrUpdateConsumerAsync(o.StreamName, cfg, ct),
+                    config,
+                    cancellationToken);
             }
-            catch (NatsException ex)
+            catch (Exception ex) when (ex is NatsException or TimeoutRejectedException)
             {
                 throw new QueueUnavailableException($"Could not create consumer {_durableName}: {ex.Message}", ex);
             }
@@ -182,6 +189,27 @@ public sealed class JetStreamConsumer : IQueueConsumer
         }
     }
 
+    /// <summary>A long pull for one message; true when one came.</summary>
+    private static async Task<bool> WaitForOneAsync(INatsJSConsumer consumer, List<INatsJSMsg<byte[]>> into, TimeSpan maxWait, CancellationToken cancellationToken)
+    {
+        using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+
+        // The server ends the pull at its expiry; this is only a guard for a pull lost in a reconnect.
+        wait.CancelAfter(maxWait + TimeSpan.FromSeconds(2));
+        try
+        {
+            await foreach (var msg in consumer.FetchAsync<byte[]>(new NatsJSFetchOpts { MaxMsgs = 1, Expires = maxWait }, cancellationToken: wait.Token))
+            {
+                into.Add(msg);
+            }
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+        }
+
+        return into.Count > 0;
+    }
+
     /// <summary>Takes messages that are available now, without waiting, until about <paramref name="maxEvents"/> events.</summary>
     private async Task<int> FetchAvailableAsync(INatsJSConsumer consumer, List<INatsJSMsg<byte[]>> into, int maxEvents, CancellationToken cancellationToken)
     {
@@ -190,11 +218,22 @@ public sealed class JetStreamConsumer : IQueueConsumer
         {
             var want = (int)Math.Clamp(Math.Ceiling((maxEvents - events) / _queue.EventsPerMessage), 1, _queue.Options.MaxAckPending);
             var got = 0;
-            await foreach (var msg in consumer.FetchNoWaitAsync<byte[]>(new NatsJSFetchOpts { MaxMsgs = want }, cancellationToken: cancellationToken))
+
+            // A no-wait pull has no expiry of its own: while the connection is down it would wait for the reconnect.
+            using var guard = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            guard.CancelAfter(_queue.Options.PublishAttemptTimeout);
+            try
             {
-                into.Add(msg);
-                events += Count(msg);
-                got++;
+                await foreach (var msg in consumer.FetchNoWaitAsync<byte[]>(new NatsJSFetchOpts { MaxMsgs = want }, cancellationToken: guard.Token))
+                {
+                    into.Add(msg);
+                    events += Count(msg);
+                    got++;
+                }
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                throw new TimeoutException($"No answer to a pull within {_queue.Options.PublishAttemptTimeout.TotalSeconds:0.#} s.");
             }
 
             if (got < want)

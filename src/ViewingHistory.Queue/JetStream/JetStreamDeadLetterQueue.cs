@@ -139,7 +139,28 @@ public sealed class JetStreamDeadLetterQueue : IDeadLetterQueue
             var response = await _queue.JetStream.DeleteMessageAsync(Stream, new StreamMsgDeleteRequest { Seq = seq }, cancellationToken);
             return response.Success;
         }
-        catch (NatsJSApiException ex) when (JetStreamFailures.IsNotFound(ex) || ex.Error.Code == 400)
+        catch (NatsJSApiException ex) when (ex.Error.Code != 503)
+        {
+            // The server answers a delete of a missing sequence with an error ("stream store EOF"): tell that
+            // apart from a real failure by looking the message up.
+            if (await ExistsAsync(seq, cancellationToken))
+            {
+                throw;
+            }
+
+            return false;
+        }
+    }
+
+    private async Task<bool> ExistsAsync(ulong seq, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var stream = await _queue.JetStream.GetStreamAsync(Stream, cancellationToken: cancellationToken);
+            await stream.GetAsync(new StreamMsgGetRequest { Seq = seq }, cancellationToken);
+            return true;
+        }
+        catch (NatsJSApiException ex) when (JetStreamFailures.IsNotFound(ex))
         {
             return false;
         }

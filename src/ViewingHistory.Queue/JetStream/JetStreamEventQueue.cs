@@ -61,6 +61,9 @@ public sealed partial class JetStreamEventQueue : IEventQueue
 
     internal NatsJSContext JetStream => _js;
 
+    /// <summary>Retries transient failures of setup calls (streams, consumers) within the append budget.</summary>
+    internal ResiliencePipeline Retry => _retry;
+
     /// <summary>Events per message seen so far in appends and deliveries; turns message counts into event estimates.</summary>
     internal double EventsPerMessage
     {
@@ -241,7 +244,12 @@ public sealed partial class JetStreamEventQueue : IEventQueue
                         throw new TimeoutException($"No acknowledgement within {_options.PublishAttemptTimeout.TotalSeconds:0.#} s.");
                     }
 
-                    ack.EnsureSuccess();
+                    // A duplicate is success: the same batch (or dead letter) is already stored.
+                    if (!ack.Duplicate)
+                    {
+                        ack.EnsureSuccess();
+                    }
+
                     return ack;
                 },
                 cancellationToken);
@@ -283,12 +291,19 @@ public sealed partial class JetStreamEventQueue : IEventQueue
                     consumers = [.. _consumers];
                 }
 
-                foreach (var consumer in consumers)
+                try
                 {
-                    await consumer.RefreshLagAsync(stopping);
-                }
+                    foreach (var consumer in consumers)
+                    {
+                        await consumer.RefreshLagAsync(stopping);
+                    }
 
-                await _deadLetters.RefreshCountAsync(stopping);
+                    await _deadLetters.RefreshCountAsync(stopping);
+                }
+                catch (Exception) when (!stopping.IsCancellationRequested)
+                {
+                    // Gauges only: a failed refresh keeps the last values and must not end the loop.
+                }
             }
         }
         catch (OperationCanceledException) when (stopping.IsCancellationRequested)
