@@ -9,8 +9,8 @@ namespace ViewingHistory.Queue.Embedded;
 /// </summary>
 /// <remarks>
 /// Why FasterLog: DESIGN.md measured a committer loop over FasterLog at ~1.5M entries/s durable, and this queue's
-/// own commits (benchmarks/RESULTS.md, "Embedded log append") take ~0.7 ms, less than one raw 64-record
-/// <c>Flush(true)</c> measured in the same run (~1.1 ms); 64 concurrent single-event appenders reach 0.58 × the raw
+/// own commits (benchmarks/RESULTS.md, "Embedded log append") take ~0.6-0.7 ms, less than one raw 64-record
+/// <c>Flush(true)</c> measured in the same run (~1.1 ms); 64 concurrent single-event appenders reach ~0.56 × the raw
 /// ceiling's records/s, each append awaited until durable. A hand-made log would have to earn what FasterLog brings:
 /// per-entry checksums, torn-tail recovery, segment files that truncation deletes, tailing iterators.
 /// <para>
