@@ -15,7 +15,9 @@ public interface IHistoryStore : IAsyncDisposable
     /// <summary>
     /// Merges the sessions (each already reduced from its events with <see cref="SessionState.Merge"/>) into the
     /// stored sessions and updates every item they touch, honouring the hide marks, in one transaction; records a
-    /// change for every item that really changed, in that same transaction. Idempotent.
+    /// change for every item that really changed, in that same transaction. Idempotent: applying the same sessions
+    /// again writes nothing and returns zero counts (<see cref="ApplyResult.SessionsWritten"/> counts session rows
+    /// whose merged state changed, not the sessions passed in).
     /// </summary>
     Task<ApplyResult> ApplyAsync(IReadOnlyDictionary<SessionKey, SessionState> sessions, CancellationToken cancellationToken);
 
@@ -33,7 +35,10 @@ public interface IHistoryStore : IAsyncDisposable
     /// <summary>Changes with a position greater than <paramref name="after"/>, oldest first.</summary>
     Task<ChangePage> ReadChangesAsync(long after, int limit, CancellationToken cancellationToken);
 
-    /// <summary>Drops changes older than <paramref name="olderThanMs"/> (server time), keeping the newest one. Returns how many.</summary>
+    /// <summary>
+    /// Drops the oldest changes, up to the first one stamped at or after <paramref name="olderThanMs"/> (server time),
+    /// always keeping the newest change, so what is retained stays one contiguous run of positions. Returns how many.
+    /// </summary>
     Task<long> PruneChangesAsync(long olderThanMs, CancellationToken cancellationToken);
 
     /// <summary>Throws when the store cannot be reached.</summary>

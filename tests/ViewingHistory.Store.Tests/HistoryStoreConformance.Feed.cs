@@ -88,4 +88,62 @@ public abstract partial class HistoryStoreConformance
         Assert.True(latest.Position > all[2].Position);
         Assert.Equal(4, (await ReadAllAsync("m")).Count);
     }
+
+    [Fact(Timeout = 120_000)]
+    public async Task A_reader_tailing_the_feed_during_concurrent_writes_misses_no_change()
+    {
+        // Positions that commit out of order would let a tailing reader move past a change still in flight.
+        var writers = new List<IHistoryStore>();
+        for (var w = 0; w < 4; w++)
+        {
+            writers.Add(await OpenAsync());
+        }
+
+        var seen = new List<long>();
+        using var done = new CancellationTokenSource();
+        var tail = Task.Run(async () =>
+        {
+            var next = 0L;
+            while (true)
+            {
+                var finished = done.IsCancellationRequested;
+                var page = await Store.ReadChangesAsync(next, 1000, None);
+                seen.AddRange(page.Changes.Select(c => c.Position));
+                next = page.Next;
+                if (finished && page.Changes.Count == 0)
+                {
+                    return;
+                }
+            }
+        });
+
+        try
+        {
+            await Task.WhenAll(writers.Select((store, w) => Task.Run(async () =>
+            {
+                for (var i = 0; i < 60; i++)
+                {
+                    await store.ApplyAsync(Reduce(Event($"w{w}m{i % 5}", $"t{i}", "s", 0, i, 0), Event($"w{w}m{(i + 1) % 5}", $"t{i}", "s", 0, i, 0)), None);
+                }
+            })));
+        }
+        finally
+        {
+            await done.CancelAsync();
+            foreach (var store in writers)
+            {
+                await store.DisposeAsync();
+            }
+        }
+
+        await tail;
+        var all = new List<long>();
+        for (var page = await Store.ReadChangesAsync(0, 1000, None); page.Changes.Count > 0; page = await Store.ReadChangesAsync(page.Next, 1000, None))
+        {
+            all.AddRange(page.Changes.Select(c => c.Position));
+        }
+
+        Assert.Equal(4 * 60 * 2, all.Count);
+        Assert.Equal(all, seen);
+    }
 }

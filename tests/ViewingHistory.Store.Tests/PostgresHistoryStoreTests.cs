@@ -158,4 +158,40 @@ public sealed class PostgresHistoryStoreTests(PostgresServer server) : HistorySt
         await ApplyAsync(Event("m", "t", "s", 1, 1, 1_000));
         Assert.Equal(new HistoryItem("t", T0 + 1_000, 1_000, 100_000, 1), await Store.ReadItemAsync("m", "t", None));
     }
+
+    [Fact(Timeout = 120_000)]
+    public async Task A_frozen_server_times_out_as_unavailable_and_serves_again_once_thawed()
+    {
+        var connectionString = await server.CreateDatabaseAsync();
+        await using var store = new PostgresHistoryStore(connectionString + ";Timeout=2;Command Timeout=2;Cancellation Timeout=500");
+        await store.InitializeAsync(None);
+        await store.ApplyAsync(Reduce(Event("m", "t", "s", 0, 0, 0)), None);
+
+        await server.FreezeAsync();
+        try
+        {
+            await Assert.ThrowsAsync<StoreUnavailableException>(() => store.ReadPageAsync("m", 10, null, None));
+        }
+        finally
+        {
+            await server.ThawAsync();
+        }
+
+        var item = await Eventually.UntilAsync(
+            async () =>
+            {
+                try
+                {
+                    return await store.ReadItemAsync("m", "t", None);
+                }
+                catch (StoreUnavailableException)
+                {
+                    return null;
+                }
+            },
+            i => i is not null,
+            TimeSpan.FromSeconds(30),
+            "the store to answer after the thaw");
+        Assert.Equal(new HistoryItem("t", T0, 0, 100_000, 1), item);
+    }
 }
