@@ -104,6 +104,11 @@ public static class ViewingHistoryHostingExtensions
         var roles = ServiceRolesParser.Parse(app.Services.GetRequiredService<ServiceOptions>().Roles);
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        if (roles.HasFlag(ServiceRoles.Api))
+        {
+            app.UseWebPages();
+        }
+
         app.UseAuthentication();
         app.UseAuthorization();
 
@@ -117,6 +122,7 @@ public static class ViewingHistoryHostingExtensions
         {
             v1.MapHistory();
             v1.MapChangeFeed();
+            v1.MapAdmin();
         }
 
         app.MapOperations();

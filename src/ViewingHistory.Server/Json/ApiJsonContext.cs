@@ -11,6 +11,7 @@ namespace ViewingHistory.Server.Json;
 [JsonSerializable(typeof(HistoryPageDto))]
 [JsonSerializable(typeof(ChangesDto))]
 [JsonSerializable(typeof(HealthDto))]
+[JsonSerializable(typeof(AdminStatusDto))]
 [JsonSerializable(typeof(ProblemError[]))]
 [JsonSerializable(typeof(Microsoft.AspNetCore.Mvc.ProblemDetails))]
 internal sealed partial class ApiJsonContext : JsonSerializerContext;

@@ -20,3 +20,7 @@ public sealed record ChangeDto(long Position, string MemberId, string TitleId, I
 public sealed record ChangesDto(IReadOnlyList<ChangeDto> Changes, long Next);
 
 public sealed record HealthDto(string Status, IReadOnlyDictionary<string, string> Checks);
+
+public sealed record EngineStatusDto(string Kind, bool? Healthy);
+
+public sealed record AdminStatusDto(string Mode, int AsyncPercent, IReadOnlyList<string> Roles, EngineStatusDto Queue, EngineStatusDto Store);
