@@ -71,7 +71,7 @@ public sealed class OpsPageTests(Chromium chromium, Service service, ITestOutput
                     Total: Number(await page.Locator("#ingest-total").TextContentAsync()),
                     P50: await page.Locator("#latency-p50").TextContentAsync(),
                     P99: await page.Locator("#latency-p99").TextContentAsync(),
-                    Chart: await page.Locator("#ingest-chart path.line").GetAttributeAsync("d")),
+                    Chart: await page.EvaluateAsync<string>("document.querySelector('#ingest-chart path.line')?.getAttribute('d') ?? ''")),
                 r => r.Ingest > 0 && r.Processing > 0 && r.Total >= 100 && r.P50 is { Length: > 0 } p50 && p50 != "—" && r.P99 != "—" &&
                      r.Chart is { } d && d.Contains('L', StringComparison.Ordinal),
                 TimeSpan.FromSeconds(60),
