@@ -78,7 +78,8 @@ public sealed class SimulationRunner(SimulationOptions options)
 
         view.Say($"VERDICT: MATCH: {verdict.Members} members, {verdict.Items} items: the server's history equals the model of CONTRACT.md" +
                  (verdict.LeftOut.Count > 0 ? $" ({verdict.LeftOut.Count} members left out)." : "."));
-        view.Say($"See one: vh token --member {fleet.Members[0]}   then open {new Uri(options.Url, "/activity/")}");
+        var busiest = _model.Expected(fleet.Members).Expected.MaxBy(kv => kv.Value.Count).Key ?? fleet.Members[0];
+        view.Say($"See one: vh token --member {busiest}   then open {new Uri(options.Url, "/activity/")}");
         return 0;
     }
 
