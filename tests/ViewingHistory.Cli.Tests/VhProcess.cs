@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text;
+using ViewingHistory.Testing;
 
 namespace ViewingHistory.Cli.Tests;
 
@@ -32,7 +33,7 @@ public sealed class VhProcess : IDisposable
     public static VhProcess Start(params string[] args)
     {
         var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        info.ArgumentList.Add(VhDll());
+        info.ArgumentList.Add(BuiltBinaries.Dll("ViewingHistory.Cli", "vh"));
         foreach (var a in args)
         {
             info.ArgumentList.Add(a);
@@ -68,21 +69,6 @@ public sealed class VhProcess : IDisposable
         }
 
         _process.Dispose();
-    }
-
-    private static string VhDll()
-    {
-        var configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Release" : "Debug";
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "ViewingHistory.slnx")))
-            {
-                var dll = Path.Combine(dir.FullName, "src", "ViewingHistory.Cli", "bin", configuration, "net10.0", "vh.dll");
-                return File.Exists(dll) ? dll : throw new FileNotFoundException($"Build vh first ({configuration}): {dll} is missing.");
-            }
-        }
-
-        throw new DirectoryNotFoundException("The repository root (ViewingHistory.slnx) was not found above " + AppContext.BaseDirectory);
     }
 
     private void Append(string? line)
