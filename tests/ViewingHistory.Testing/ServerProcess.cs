@@ -141,20 +141,7 @@ public sealed class ServerProcess : IAsyncDisposable
     }
 
     /// <summary>The server's dll, built in the same configuration as the tests (the test projects reference the server project).</summary>
-    public static string ServerDll()
-    {
-        var configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Release" : "Debug";
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "ViewingHistory.slnx")))
-            {
-                var dll = Path.Combine(dir.FullName, "src", "ViewingHistory.Server", "bin", configuration, "net10.0", "ViewingHistory.Server.dll");
-                return File.Exists(dll) ? dll : throw new FileNotFoundException($"Build the server first ({configuration}): {dll} is missing.");
-            }
-        }
-
-        throw new DirectoryNotFoundException("The repository root (ViewingHistory.slnx) was not found above " + AppContext.BaseDirectory);
-    }
+    public static string ServerDll() => BuiltBinaries.Dll("ViewingHistory.Server", "ViewingHistory.Server");
 
     private void Append(string? line)
     {

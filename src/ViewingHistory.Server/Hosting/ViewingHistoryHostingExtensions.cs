@@ -119,6 +119,11 @@ public static class ViewingHistoryHostingExtensions
         var roles = ServiceRolesParser.Parse(app.Services.GetRequiredService<ServiceOptions>().Roles);
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        if (roles.HasFlag(ServiceRoles.Api))
+        {
+            app.UseWebPages();
+        }
+
         app.UseAuthentication();
         app.UseAuthorization();
         app.UseRateLimiter();
@@ -134,6 +139,7 @@ public static class ViewingHistoryHostingExtensions
             v1.MapHistory();
             v1.MapChangeFeed();
             v1.MapShadow();
+            v1.MapAdmin();
         }
 
         app.MapOperations();

@@ -13,6 +13,7 @@ namespace ViewingHistory.Server.Json;
 [JsonSerializable(typeof(HealthDto))]
 [JsonSerializable(typeof(CompareRequest))]
 [JsonSerializable(typeof(CompareResponse))]
+[JsonSerializable(typeof(AdminStatusDto))]
 [JsonSerializable(typeof(ProblemError[]))]
 [JsonSerializable(typeof(Microsoft.AspNetCore.Mvc.ProblemDetails))]
 internal sealed partial class ApiJsonContext : JsonSerializerContext;

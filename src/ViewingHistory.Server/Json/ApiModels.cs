@@ -28,3 +28,6 @@ public sealed record MismatchDto(string MemberId, string TitleId, ItemDto? Sync,
 
 /// <summary>The comparison's outcome; at most 1,000 mismatches are listed, <c>mismatched</c> counts them all.</summary>
 public sealed record CompareResponse(int MembersCompared, int ItemsCompared, int Mismatched, IReadOnlyList<MismatchDto> Mismatches);
+public sealed record EngineStatusDto(string Kind, bool? Healthy);
+
+public sealed record AdminStatusDto(string Mode, int AsyncPercent, IReadOnlyList<string> Roles, EngineStatusDto Queue, EngineStatusDto Store);
