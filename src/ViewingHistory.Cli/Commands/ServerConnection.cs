@@ -9,7 +9,7 @@ namespace ViewingHistory.Cli.Commands;
 /// </summary>
 public sealed class ServerConnection
 {
-    public Option<Uri> Url { get; } = new("--url") { Description = "The server's base URL.", DefaultValueFactory = _ => new Uri("http://localhost:5080") };
+    public Option<string> Url { get; } = new("--url") { Description = "The server's base URL.", DefaultValueFactory = _ => "http://localhost:5080" };
 
     public Option<string?> ServiceKey { get; } = new("--service-key") { Description = "A service key; default: VH_SERVICE_KEY, else serviceKey in <data-dir>/credentials.json." };
 
@@ -32,7 +32,13 @@ public sealed class ServerConnection
             return null;
         }
 
-        var client = new HttpClient { BaseAddress = parse.GetValue(Url), Timeout = timeout };
+        if (!Uri.TryCreate(parse.GetValue(Url), UriKind.Absolute, out var url))
+        {
+            Console.Error.WriteLine("--url must be an absolute URL, e.g. http://localhost:5080");
+            return null;
+        }
+
+        var client = new HttpClient { BaseAddress = url, Timeout = timeout };
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
         return client;
     }

@@ -62,12 +62,13 @@ public static class ViewingHistoryHostingExtensions
         services.AddSingleton<IngestPipeline>();
         services.AddSingleton<HistoryCommands>();
         services.AddSingleton<ShadowComparer>();
-        if (pipelineMode == PipelineMode.Shadow && roles.HasFlag(ServiceRoles.Api))
-        {
-            services.AddHostedService<ShadowSampler>();
-        }
 
         services.AddHostedService<EngineInitializer>();
+        if (pipelineMode == PipelineMode.Shadow && roles.HasFlag(ServiceRoles.Api))
+        {
+            // After the initializer: hosted services start in registration order.
+            services.AddHostedService<ShadowSampler>();
+        }
         if (roles.HasFlag(ServiceRoles.Processor))
         {
             services.AddHostedService<ProcessorHost>();
