@@ -1,3 +1,5 @@
+using ViewingHistory.Testing;
+
 namespace ViewingHistory.Server.Tests.Infrastructure;
 
 /// <summary>

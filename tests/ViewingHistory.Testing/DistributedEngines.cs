@@ -1,11 +1,11 @@
-using ViewingHistory.Testing;
 using ViewingHistory.Testing.Nats;
+using Xunit;
 
-namespace ViewingHistory.Server.Tests.Infrastructure;
+namespace ViewingHistory.Testing;
 
 /// <summary>
-/// One nats-server and one PostgreSQL for every distributed fixture of the assembly (started once, in parallel);
-/// each fixture takes its own stream and database, so they stay independent.
+/// One nats-server and one PostgreSQL shared by a test assembly through a collection fixture (started once, in
+/// parallel); each fixture or test takes its own stream and database, so they stay independent.
 /// </summary>
 public sealed class DistributedEngines : IAsyncLifetime
 {
@@ -23,11 +23,4 @@ public sealed class DistributedEngines : IAsyncLifetime
 
     /// <summary>A fresh JetStream stream name (upper case, no dots: a valid stream and subject token).</summary>
     public static string NewStreamName() => "VH_" + Guid.NewGuid().ToString("N").ToUpperInvariant();
-}
-
-/// <summary>The contract classes that run on the shared distributed engines.</summary>
-[CollectionDefinition(Name)]
-public sealed class DistributedEnginesCollection : ICollectionFixture<DistributedEngines>
-{
-    public const string Name = "distributed-engines";
 }
