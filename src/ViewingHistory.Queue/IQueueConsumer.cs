@@ -21,4 +21,11 @@ public interface IQueueConsumer : IAsyncDisposable
 
     /// <summary>Events appended and not yet acknowledged by this consumer (an estimate where the engine only knows messages).</summary>
     long LagEvents { get; }
+
+    /// <summary>
+    /// Deliveries of an entry after which the engine stops redelivering it, silently (JetStream's MaxDeliver); null
+    /// where redelivery never stops (the embedded log). An entry whose <see cref="QueueEntry.DeliveryCount"/> has
+    /// reached it is on its last attempt: a permanent failure must dead-letter it now or it is lost.
+    /// </summary>
+    int? MaxDeliveries => null;
 }

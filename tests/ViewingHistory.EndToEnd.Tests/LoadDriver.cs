@@ -15,11 +15,15 @@ public sealed class LoadDriver(string ingestKey, string prefix)
 {
     private readonly ConcurrentDictionary<string, JsonObject> _acknowledged = new();
     private readonly ConcurrentDictionary<string, JsonObject> _sent = new();
+    private readonly ConcurrentDictionary<int, int> _statuses = new();
     private long _titles;
 
     public IReadOnlyDictionary<string, JsonObject> Acknowledged => _acknowledged;
 
     public IReadOnlyDictionary<string, JsonObject> Sent => _sent;
+
+    /// <summary>How many requests got each HTTP status; 0 counts requests that got no answer (transport error, timeout).</summary>
+    public IReadOnlyDictionary<int, int> Statuses => _statuses;
 
     public int Members { get; init; } = 20;
 
@@ -71,6 +75,7 @@ public sealed class LoadDriver(string ingestKey, string prefix)
             };
             request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + ingestKey);
             using var response = await http.SendAsync(request, CancellationToken.None);
+            _statuses.AddOrUpdate((int)response.StatusCode, 1, (_, n) => n + 1);
             if (response.StatusCode != HttpStatusCode.Accepted)
             {
                 return false;
@@ -83,12 +88,9 @@ public sealed class LoadDriver(string ingestKey, string prefix)
 
             return true;
         }
-        catch (HttpRequestException)
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
         {
-            return false;
-        }
-        catch (TaskCanceledException)
-        {
+            _statuses.AddOrUpdate(0, 1, (_, n) => n + 1);
             return false;
         }
     }

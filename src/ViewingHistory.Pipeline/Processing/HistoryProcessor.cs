@@ -113,6 +113,13 @@ public sealed partial class HistoryProcessor(
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
         {
             LogApplyFailed(ex, consumerName, good.Count, FailureClassifier.IsTransient(ex));
+            if (!FailureClassifier.IsTransient(ex) && OnLastDelivery(consumer, good))
+            {
+                // The engine will not deliver these entries again (JetStream's MaxDeliver stops silently): another
+                // crash or ack timeout during the retries would lose them, so the poison goes to the DLQ now.
+                await IsolatePoisonAsync(consumer, delivery, good, cancellationToken);
+                return;
+            }
         }
 
         var permanentFailures = 1;
@@ -139,23 +146,37 @@ public sealed partial class HistoryProcessor(
         }
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested && !FailureClassifier.IsTransient(ex))
         {
-            await IsolatePoisonAsync(good, cancellationToken);
+            await IsolatePoisonAsync(consumer, delivery, good, cancellationToken);
         }
     }
+
+    private static bool OnLastDelivery(IQueueConsumer consumer, List<QueueEntry> entries) =>
+        consumer.MaxDeliveries is { } max && entries.Exists(e => e.DeliveryCount >= max);
 
     /// <summary>
     /// After a batch failed permanently <see cref="ProcessorOptions.MaxAttempts"/> times, apply its entries one by
     /// one: the ones that still fail permanently go to the dead-letter queue with their error, so they never block
-    /// the events behind them. A transient failure here propagates and the delivery is retried whole later
-    /// (applies are idempotent).
+    /// the events behind them. Transient failures are retried here, holding the delivery, rather than left to a
+    /// redelivery that may never come (an entry on its last delivery).
     /// </summary>
-    private async Task IsolatePoisonAsync(List<QueueEntry> entries, CancellationToken cancellationToken)
+    private async Task IsolatePoisonAsync(IQueueConsumer consumer, QueueDelivery delivery, List<QueueEntry> entries, CancellationToken cancellationToken)
     {
+        var transientRetry = new ResiliencePipelineBuilder().AddRetry(new RetryStrategyOptions
+        {
+            BackoffType = DelayBackoffType.Exponential,
+            UseJitter = true,
+            Delay = TimeSpan.FromMilliseconds(100),
+            MaxDelay = options.MaxBackoff,
+            MaxRetryAttempts = int.MaxValue,
+            ShouldHandle = args => ValueTask.FromResult(
+                args.Outcome.Exception is { } ex && !cancellationToken.IsCancellationRequested && FailureClassifier.IsTransient(ex)),
+            OnRetry = args => consumer.KeepAliveAsync(delivery, cancellationToken),
+        }).Build();
         foreach (var entry in entries)
         {
             try
             {
-                await ApplyAsync([entry], cancellationToken);
+                await transientRetry.ExecuteAsync(async ct => await ApplyAsync([entry], ct), cancellationToken);
             }
             catch (Exception ex) when (!FailureClassifier.IsTransient(ex) && !cancellationToken.IsCancellationRequested)
             {

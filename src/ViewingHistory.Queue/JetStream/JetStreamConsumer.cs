@@ -37,6 +37,9 @@ public sealed class JetStreamConsumer : IQueueConsumer
     public long LagEvents => Interlocked.Read(ref _lagEvents);
 
     /// <inheritdoc />
+    public int? MaxDeliveries => _queue.Options.MaxDeliver;
+
+    /// <inheritdoc />
     public async ValueTask<QueueDelivery> ReceiveAsync(int maxEvents, TimeSpan maxWait, CancellationToken cancellationToken)
     {
         var consumer = await EnsureConsumerAsync(cancellationToken);

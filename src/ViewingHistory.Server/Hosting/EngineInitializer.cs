@@ -1,18 +1,25 @@
 using ViewingHistory.Pipeline;
 using ViewingHistory.Queue;
 using ViewingHistory.Server.Auth;
+using ViewingHistory.Server.Configuration;
 
 namespace ViewingHistory.Server.Hosting;
 
 /// <summary>Resolves the credentials, then creates or migrates the queue and the stores before anything else starts (idempotent, safe for concurrent starts).</summary>
-public sealed class EngineInitializer(IEventQueue queue, StoreSet stores, IServiceProvider services) : IHostedService
+public sealed class EngineInitializer(IEventQueue queue, StoreSet stores, ServiceOptions service, IServiceProvider services) : IHostedService
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         // Resolve (and where needed generate) the credentials now, so a bad configuration fails the start
         // and the log says where generated credentials are before the first request.
         _ = services.GetRequiredService<Credentials>();
-        await queue.InitializeAsync(cancellationToken);
+
+        // An api-only process never touches the queue: it must start and serve reads while NATS is down.
+        if ((ServiceRolesParser.Parse(service.Roles) & (ServiceRoles.Ingest | ServiceRoles.Processor)) != 0)
+        {
+            await queue.InitializeAsync(cancellationToken);
+        }
+
         await stores.Primary.InitializeAsync(cancellationToken);
         if (stores.Shadow is { } shadow)
         {

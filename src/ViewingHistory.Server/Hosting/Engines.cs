@@ -33,11 +33,22 @@ public static class Engines
             _ => throw new InvalidOperationException($"Queue:Kind '{options.Kind}' is not one of embedded, jetstream."),
         };
 
-    private static JetStreamEventQueue CreateJetStream(QueueOptions options) => new(new JetStreamQueueOptions
+    private static JetStreamEventQueue CreateJetStream(QueueOptions options)
     {
-        Url = options.Url,
-        Replicas = options.Replicas,
-    });
+        var defaults = new JetStreamQueueOptions();
+        return new(defaults with
+        {
+            Url = options.Url,
+            Replicas = options.Replicas,
+            StreamName = options.StreamName,
+            MaxAge = options.MaxAge,
+            MaxBytes = options.StreamMaxBytes,
+            AckWait = options.AckWait,
+            Backoff = options.Backoff.Count > 0 ? options.Backoff : defaults.Backoff,
+            MaxDeliver = options.MaxDeliver,
+            MaxAckPending = options.MaxAckPending,
+        });
+    }
 
     public static StoreSet CreateStores(StoreOptions options, string dataDir, bool shadow, ILoggerFactory loggers) =>
         options.Kind.ToLowerInvariant() switch

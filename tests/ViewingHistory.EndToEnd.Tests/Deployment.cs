@@ -1,0 +1,111 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using ViewingHistory.Testing;
+
+namespace ViewingHistory.EndToEnd.Tests;
+
+/// <summary>
+/// One distributed deployment made of real server processes: a JetStream stream and a PostgreSQL database of its
+/// own, each process with its own data dir and roles. Disposing it kills what is still running.
+/// </summary>
+public sealed partial class Deployment(string natsUrls, string connectionString, int replicas = 1) : IAsyncDisposable
+{
+    public const string IngestKey = "dist-ingest-key-0123456789";
+    public const string ServiceKey = "dist-service-key-0123456789";
+
+    private readonly List<ServerProcess> _processes = [];
+    private readonly List<TempDirectory> _dataDirs = [];
+
+    public string StreamName { get; } = DistributedEngines.NewStreamName();
+
+    public Dictionary<string, string> Settings(string roles)
+    {
+        var dataDir = new TempDirectory("vh-dist");
+        lock (_dataDirs)
+        {
+            _dataDirs.Add(dataDir);
+        }
+
+        return new Dictionary<string, string>
+        {
+            ["DataDir"] = dataDir.Path,
+            ["Roles"] = roles,
+            ["Auth:IngestKeys:0"] = IngestKey,
+            ["Auth:ServiceKeys:0"] = ServiceKey,
+            ["Auth:MemberTokenSecret"] = "dist-member-token-secret-0123456789-abcdef",
+            ["Queue:Kind"] = "jetstream",
+            ["Queue:Url"] = natsUrls,
+            ["Queue:Replicas"] = replicas.ToString(CultureInfo.InvariantCulture),
+            ["Queue:StreamName"] = StreamName,
+
+            // A killed processor's unacknowledged batches come back to the others after this, instead of 30 s.
+            ["Queue:AckWait"] = "00:00:03",
+            ["Queue:Backoff:0"] = "00:00:03",
+            ["Store:Kind"] = "postgres",
+            ["Store:ConnectionString"] = connectionString,
+        };
+    }
+
+    public async Task<ServerProcess> StartAsync(string roles)
+    {
+        var process = await ServerProcess.StartAsync(Settings(roles), readyTimeout: TimeSpan.FromSeconds(90));
+        lock (_processes)
+        {
+            _processes.Add(process);
+        }
+
+        return process;
+    }
+
+    public static HttpClient ClientOf(ServerProcess process) =>
+        new() { BaseAddress = process.BaseAddress, Timeout = TimeSpan.FromSeconds(15) };
+
+    /// <summary>The process's <c>vh_processed_events_total</c>; 0 before its first batch, -1 when it does not answer.</summary>
+    public static async Task<double> ProcessedAsync(ServerProcess process)
+    {
+        try
+        {
+            var match = ProcessedLine().Match(await process.Client.GetStringAsync("/metrics"));
+            return match.Success ? double.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture) : 0;
+        }
+        catch (HttpRequestException)
+        {
+            return -1;
+        }
+    }
+
+    /// <summary>Events per second the processors applied together over <paramref name="window"/> (information, not an assertion).</summary>
+    public static async Task<double> ProcessedRateAsync(IReadOnlyList<ServerProcess> processors, TimeSpan window)
+    {
+        var before = await SumAsync(processors);
+        await Task.Delay(window);
+        return (await SumAsync(processors) - before) / window.TotalSeconds;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var process in _processes)
+        {
+            await process.DisposeAsync();
+        }
+
+        foreach (var dir in _dataDirs)
+        {
+            dir.Dispose();
+        }
+    }
+
+    private static async Task<double> SumAsync(IEnumerable<ServerProcess> processors)
+    {
+        var sum = 0.0;
+        foreach (var p in processors)
+        {
+            sum += Math.Max(0, await ProcessedAsync(p));
+        }
+
+        return sum;
+    }
+
+    [GeneratedRegex(@"^vh_processed_events_total(?:\{[^}]*\})? (\S+)", RegexOptions.Multiline)]
+    private static partial Regex ProcessedLine();
+}

@@ -1,0 +1,26 @@
+using ViewingHistory.Testing.Nats;
+using Xunit;
+
+namespace ViewingHistory.Testing;
+
+/// <summary>
+/// One nats-server and one PostgreSQL shared by a test assembly through a collection fixture (started once, in
+/// parallel); each fixture or test takes its own stream and database, so they stay independent.
+/// </summary>
+public sealed class DistributedEngines : IAsyncLifetime
+{
+    public NatsServer Nats { get; } = new();
+
+    public PostgresServer Postgres { get; } = new();
+
+    public Task InitializeAsync() => Task.WhenAll(((IAsyncLifetime)Nats).InitializeAsync(), Postgres.InitializeAsync());
+
+    public async Task DisposeAsync()
+    {
+        await ((IAsyncLifetime)Nats).DisposeAsync();
+        await Postgres.DisposeAsync();
+    }
+
+    /// <summary>A fresh JetStream stream name (upper case, no dots: a valid stream and subject token).</summary>
+    public static string NewStreamName() => "VH_" + Guid.NewGuid().ToString("N").ToUpperInvariant();
+}
