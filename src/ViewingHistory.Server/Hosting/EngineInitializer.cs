@@ -1,11 +1,12 @@
 using ViewingHistory.Pipeline;
+using ViewingHistory.Pipeline.Observability;
 using ViewingHistory.Queue;
 using ViewingHistory.Server.Auth;
 
 namespace ViewingHistory.Server.Hosting;
 
 /// <summary>Resolves the credentials, then creates or migrates the queue and the stores before anything else starts (idempotent, safe for concurrent starts).</summary>
-public sealed class EngineInitializer(IEventQueue queue, StoreSet stores, IServiceProvider services) : IHostedService
+public sealed class EngineInitializer(IEventQueue queue, StoreSet stores, VhMetrics metrics, IServiceProvider services) : IHostedService
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -13,6 +14,9 @@ public sealed class EngineInitializer(IEventQueue queue, StoreSet stores, IServi
         // and the log says where generated credentials are before the first request.
         _ = services.GetRequiredService<Credentials>();
         await queue.InitializeAsync(cancellationToken);
+
+        // The embedded queue has no dead-letter queue before it is initialized: the gauge reads it from now on.
+        metrics.ObserveDeadLetters(() => queue.DeadLetters.Count);
         await stores.Primary.InitializeAsync(cancellationToken);
         if (stores.Shadow is { } shadow)
         {

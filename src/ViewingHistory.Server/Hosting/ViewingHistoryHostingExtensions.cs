@@ -119,6 +119,7 @@ public static class ViewingHistoryHostingExtensions
         {
             v1.MapHistory();
             v1.MapChangeFeed();
+            v1.MapDeadLetters();
         }
 
         app.MapOperations();
