@@ -10,10 +10,10 @@ namespace ViewingHistory.Cli.Commands;
 /// </summary>
 public sealed class AdminConnection
 {
-    private readonly Option<Uri> _url = new("--url")
+    private readonly Option<string> _url = new("--url")
     {
         Description = "The server's base URL.",
-        DefaultValueFactory = _ => new Uri("http://localhost:5080"),
+        DefaultValueFactory = _ => "http://localhost:5080",
     };
 
     private readonly Option<string?> _serviceKey = new("--service-key")
@@ -35,7 +35,7 @@ public sealed class AdminConnection
         return command;
     }
 
-    /// <summary>An authorized client, or null (after saying why on stderr) when no service key can be found.</summary>
+    /// <summary>An authorized client, or null (after saying why on stderr) when there is no usable URL or service key.</summary>
     public HttpClient? CreateClient(ParseResult parse)
     {
         var key = parse.GetValue(_serviceKey)
@@ -47,7 +47,13 @@ public sealed class AdminConnection
             return null;
         }
 
-        var http = new HttpClient { BaseAddress = parse.GetValue(_url), Timeout = parse.GetValue(_timeout) };
+        if (!Uri.TryCreate(parse.GetValue(_url), UriKind.Absolute, out var url) || url.Scheme is not ("http" or "https"))
+        {
+            Console.Error.WriteLine($"--url '{parse.GetValue(_url)}' is not an http(s) URL.");
+            return null;
+        }
+
+        var http = new HttpClient { BaseAddress = url, Timeout = parse.GetValue(_timeout) };
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
         return http;
     }
