@@ -141,6 +141,7 @@ public static class ViewingHistoryHostingExtensions
             v1.MapChangeFeed();
             v1.MapShadow();
             v1.MapAdmin();
+            v1.MapDeadLetters();
         }
 
         app.MapOperations();
