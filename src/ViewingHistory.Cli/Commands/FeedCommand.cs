@@ -15,7 +15,7 @@ public static class FeedCommand
 {
     public static Command Create()
     {
-        var url = new Option<Uri>("--url") { Description = "The server (api role).", DefaultValueFactory = _ => new Uri(Environment.GetEnvironmentVariable("VH_URL") ?? "http://localhost:5080") };
+        var url = new Option<string>("--url") { Description = "The server (api role); default: VH_URL, else http://localhost:5080.", DefaultValueFactory = _ => Environment.GetEnvironmentVariable("VH_URL") ?? "http://localhost:5080" };
         var key = new Option<string?>("--key") { Description = "A service key; default: VH_SERVICE_KEY, else serviceKey in <data-dir>/credentials.json." };
         var dataDir = new Option<string>("--data-dir") { Description = "The server's data directory.", DefaultValueFactory = _ => "data" };
         var after = new Option<long>("--after") { Description = "Print changes after this position (0: from the oldest retained).", DefaultValueFactory = _ => 0 };
@@ -33,7 +33,13 @@ public static class FeedCommand
                 return 2;
             }
 
-            using var http = new HttpClient { BaseAddress = parse.GetValue(url), Timeout = TimeSpan.FromSeconds(30) };
+            if (!Uri.TryCreate(parse.GetValue(url), UriKind.Absolute, out var baseAddress))
+            {
+                await Console.Error.WriteLineAsync($"--url '{parse.GetValue(url)}' is not an absolute URL.");
+                return 2;
+            }
+
+            using var http = new HttpClient { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(30) };
             http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", serviceKey);
             try
             {
