@@ -6,5 +6,6 @@ root.Subcommands.Add(TokenCommand.Create());
 root.Subcommands.Add(CompareCommand.Create());
 root.Subcommands.Add(SimulateCommand.Create());
 root.Subcommands.Add(DlqCommand.Create());
+root.Subcommands.Add(FeedCommand.Create());
 
 return await root.Parse(args).InvokeAsync();
