@@ -66,6 +66,11 @@ public sealed class Suite : IAsyncDisposable
             (1, IngestRow.RunAsync),
             (2, DurableAppendRow.RunAsync),
             (3, ProcessingRow.RunAsync),
+            (4, LatencyRow.RunAsync),
+            (5, FaultRow.RunAsync),
+            (6, BurstRow.RunAsync),
+            (7, ReadRow.RunAsync),
+            (8, DistributedRow.RunAsync),
         ];
         foreach (var (row, run) in all)
         {

@@ -32,13 +32,21 @@ public static class ProcessingRow
             applyPostgres = await StoreApply.RunAsync(store, rawDuration);
         }
 
-        var backlogEvents = suite.Quick ? 150_000 : 400_000;
+        var backlogEvents = suite.Quick ? 200_000 : 500_000;
         var timeout = suite.Seconds(90, 180);
-        var backlogs = new List<(string Store, int Workers, Drain.BacklogResult R, double Ceiling)>();
-        foreach (var workers in new[] { 1, 2 })
+        var backlogs = new List<(string Store, int Workers, int Batch, Drain.BacklogResult R, double Ceiling)>();
+        var inv = System.Globalization.CultureInfo.InvariantCulture;
+        foreach (var (workers, batch) in new[] { (2, 4000), (1, 4000), (1, 16000) })
         {
-            await using var server = await Children.StartServerAsync(suite.NewDataDir("drain"), ("Processor:Workers", workers.ToString(System.Globalization.CultureInfo.InvariantCulture)));
-            backlogs.Add(("SQLite", workers, await Drain.BacklogAsync(server, backlogEvents, $"b{workers}", timeout), rawSqlite));
+            var dir = suite.NewDataDir("drain");
+            await using var server = await Children.StartServerAsync(
+                dir,
+                ("Processor:Workers", workers.ToString(inv)),
+                ("Processor:MaxBatchEvents", batch.ToString(inv)));
+            var result = await Drain.BacklogAsync(server, backlogEvents, $"b{workers}x{batch}", timeout);
+            backlogs.Add(("SQLite", workers, batch, result, rawSqlite));
+            suite.Shared.TryAdd("sqlite_bytes_per_million_events", Bytes(dir, "history.db*") / result.Events * 1e6);
+            suite.Shared.TryAdd("queue_bytes_per_million_events", Bytes(Path.Combine(dir, "queue"), "*") / result.Events * 1e6);
         }
 
         foreach (var workers in suite.Quick ? new[] { 2 } : [1, 2, 4])
@@ -47,8 +55,8 @@ public static class ProcessingRow
                 suite.NewDataDir("drainpg"),
                 ("Store:Kind", "postgres"),
                 ("Store:ConnectionString", await pg.CreateDatabaseAsync("drain")),
-                ("Processor:Workers", workers.ToString(System.Globalization.CultureInfo.InvariantCulture)));
-            backlogs.Add(("PostgreSQL", workers, await Drain.BacklogAsync(server, backlogEvents, $"p{workers}", timeout), rawPostgres));
+                ("Processor:Workers", workers.ToString(inv)));
+            backlogs.Add(("PostgreSQL", workers, 4000, await Drain.BacklogAsync(server, backlogEvents, $"p{workers}", timeout), rawPostgres));
         }
 
         // Sustained capacity (DESIGN.md): the highest offered rate at which the lag stays bounded with processors running.
@@ -74,7 +82,8 @@ public static class ProcessingRow
         var sustained = steady.LastOrDefault(s => s.Bounded)?.Rate ?? steady[^1].Rate * 0.75;
         suite.Shared["sustained_events_per_s"] = sustained;
         suite.Shared["raw_sqlite_rows_per_s"] = rawSqlite;
-        Plots.Lines(Path.Combine(suite.Report.Directory, "processing-backlog.png"), "Backlog drain (SQLite, 2 workers)", "seconds", "events",
+        suite.Shared["raw_postgres_rows_per_s"] = rawPostgres;
+        Plots.Lines(Path.Combine(suite.Report.Directory, "processing-backlog.png"), $"Backlog drain (SQLite, {best.Workers} worker(s), batches of {best.Batch} events)", "seconds", "events",
             [("ingested", best.R.Samples.Select(s => (s.T, s.Ingested)).ToList()), ("processed", best.R.Samples.Select(s => (s.T, s.Processed)).ToList()), ("queue lag", best.R.Samples.Select(s => (s.T, s.Lag)).ToList())]);
 
         var sb = new StringBuilder();
@@ -94,11 +103,11 @@ public static class ProcessingRow
         sb.AppendLine();
         sb.AppendLine($"Backlog: {F(backlogEvents)} events ingested as fast as the server takes them (16 concurrent 100-event requests, closed loop), the processor running all along; then the backlog left when ingest stopped drains alone. The server process, the load generator and the benchmark share the 2 cores.");
         sb.AppendLine();
-        sb.AppendLine("| store | workers | ingest events/s (processor running) | processed events/s while ingesting | drain events/s (ingest stopped) | drain session rows/s | events per row write | drain events/s ÷ raw rows/s | drain s | load |");
-        sb.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
-        foreach (var (store, workers, r, ceiling) in backlogs)
+        sb.AppendLine("| store | workers | max batch events | ingest events/s (processor running) | processed events/s while ingesting | drain events/s (ingest stopped) | drain session rows/s | events per row write | drain events/s ÷ raw rows/s | drain s | load |");
+        sb.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        foreach (var (store, workers, batch, r, ceiling) in backlogs)
         {
-            sb.AppendLine($"| {store} | {workers} | {F(r.IngestEventsPerSecond)} | {F(r.WhileIngestingEventsPerSecond)} | {F(r.DrainEventsPerSecond)} | {F(r.DrainRowsPerSecond)} | {F(r.Coalescing, 2)} | **{F(r.DrainEventsPerSecond / ceiling, 2)}** | {F(r.DrainSeconds, 1)} | {F(r.Load, 1)} |");
+            sb.AppendLine($"| {store} | {workers} | {F(batch)} | {F(r.IngestEventsPerSecond)} | {F(r.WhileIngestingEventsPerSecond)} | {F(r.DrainEventsPerSecond)} | {F(r.DrainRowsPerSecond)} | {F(r.Coalescing, 2)} | **{F(r.DrainEventsPerSecond / ceiling, 2)}** | {F(r.DrainSeconds, 1)} | {F(r.Load, 1)} |");
         }
 
         sb.AppendLine();
@@ -112,16 +121,19 @@ public static class ProcessingRow
         }
 
         sb.AppendLine();
-        sb.AppendLine($"**Sustained capacity (SQLite): {F(sustained)} events/s = {F(sustained / rawSqlite, 2)} × the raw SQLite upsert ceiling** (target ≥ 0.5). Peak ingest with the processor behind: {F(backlogs.Max(b => b.R.IngestEventsPerSecond))} events/s. Plot: `processing-backlog.png`.");
+        sb.AppendLine($"**Sustained capacity (SQLite): {F(sustained)} events/s = {F(sustained / rawSqlite, 2)} × the raw SQLite upsert ceiling** (target ≥ 0.5). Peak ingest with the processor behind: {F(backlogs.Max(b => b.R.IngestEventsPerSecond))} events/s. Plot: `processing-backlog.png` (the SQLite backlog with the best drain rate).");
         suite.Report.Add("row3_processing", "3. Processing: queue to store against raw batched upserts", sb.ToString(), new
         {
             raw_sqlite_rows_per_s = rawSqlite,
             raw_postgres_rows_per_s = rawPostgres,
             apply_sqlite = applySqlite,
             apply_postgres = applyPostgres,
-            backlog = backlogs.Select(b => new { store = b.Store, workers = b.Workers, b.R.IngestEventsPerSecond, b.R.WhileIngestingEventsPerSecond, b.R.DrainEventsPerSecond, b.R.DrainRowsPerSecond, b.R.Coalescing, ratio = b.R.DrainEventsPerSecond / b.Ceiling, b.R.DrainSeconds, b.R.Load }),
+            backlog = backlogs.Select(b => new { store = b.Store, workers = b.Workers, batch = b.Batch, b.R.IngestEventsPerSecond, b.R.WhileIngestingEventsPerSecond, b.R.DrainEventsPerSecond, b.R.DrainRowsPerSecond, b.R.Coalescing, ratio = b.R.DrainEventsPerSecond / b.Ceiling, b.R.DrainSeconds, b.R.Load }),
             steady = steady.Select(s => new { s.Rate, s.Seconds, s.IngestedPerSecond, s.ProcessedPerSecond, s.Coalescing, s.LagStart, s.LagEnd, s.LagMax, s.Errors, s.Bounded, s.Load }),
             sustained_events_per_s = sustained,
         });
     }
+
+    private static double Bytes(string dir, string pattern) =>
+        Directory.Exists(dir) ? Directory.EnumerateFiles(dir, pattern, SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length) : double.NaN;
 }
