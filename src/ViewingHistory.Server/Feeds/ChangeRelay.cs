@@ -121,7 +121,12 @@ public sealed partial class ChangeRelay(
             JsonSerializer.SerializeToUtf8Bytes(dto, ApiJsonContext.Default.ChangeDto),
             opts: new NatsJSPubOpts { MsgId = change.Position.ToString(CultureInfo.InvariantCulture) },
             cancellationToken: cancellationToken);
-        ack.EnsureSuccess();
+
+        // A duplicate is a change published before a crash or by another relay: it is in the stream, as wanted.
+        if (!ack.Duplicate)
+        {
+            ack.EnsureSuccess();
+        }
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Change relay: publishing the change feed to stream {Stream} after position {Position}")]
