@@ -38,6 +38,7 @@ public static class FeedHostingExtensions
                     sp.GetRequiredService<IEventQueue>(),
                     options,
                     options.Path is { Length: > 0 } path ? path : Path.Combine(service.DataDir, "archive"),
+                    new ArchiveMetrics(sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>()),
                     sp.GetRequiredService<TimeProvider>(),
                     sp.GetRequiredService<ILoggerFactory>());
             });

@@ -53,6 +53,9 @@ public sealed class ArchiveProcessTests(ITestOutputHelper output) : IDisposable
             TimeSpan.FromSeconds(90),
             "every acknowledged eventId in the archive");
         AssertFaithful(archived, driver, sent);
+        var metrics = await restarted.Client.GetStringAsync("/metrics");
+        Assert.Matches(@"(?m)^vh_archive_events_total(\{[^}]*\})? [1-9]", metrics);
+        Assert.Matches(@"(?m)^vh_archive_lag_events(\{[^}]*\})? ", metrics);
 
         // With the load over, compaction leaves at most one small file per hour, and the same events.
         var ids = archived.Select(r => r.EventId).ToHashSet(StringComparer.Ordinal);
