@@ -10,7 +10,8 @@ namespace ViewingHistory.EndToEnd.Tests.Feeds;
 
 /// <summary>
 /// Issue 7 "distributed feed": with <c>Queue:Kind=jetstream</c> every change of the feed is published to the stream
-/// VH_CHANGES exactly once, in position order, on its member's subject, also across a SIGKILL of the server.
+/// VH_CHANGES exactly once, in position order, on its member's subject, also across a SIGKILL of the server; and the
+/// archive, a second durable consumer of the JetStream queue, holds every acknowledged event.
 /// </summary>
 public sealed class ChangeRelayTests : IAsyncLifetime
 {
@@ -36,11 +37,11 @@ public sealed class ChangeRelayTests : IAsyncLifetime
         ["Queue:Kind"] = "jetstream",
         ["Queue:Url"] = _nats.Url,
         ["Feed:RelayPollInterval"] = "00:00:00.050",
-        ["Archive:Enabled"] = "false",
+        ["Archive:FlushInterval"] = "00:00:00.200",
     };
 
     [Fact]
-    public async Task The_relay_publishes_every_change_once_in_position_order_also_across_a_SIGKILL()
+    public async Task The_relay_publishes_every_change_once_in_position_order_and_the_archive_has_every_event_also_across_a_SIGKILL()
     {
         var driver = new LoadDriver(IngestKey, $"rel-{Guid.NewGuid():N}"[..16]) { Members = 10, BatchSize = 20 };
         await using (var server = await ServerProcess.StartAsync(Settings()))
@@ -79,6 +80,13 @@ public sealed class ChangeRelayTests : IAsyncLifetime
         Assert.Equal(feed.Select(c => c.ToJsonString()), published.Select(p => p.Change.ToJsonString()));
         Assert.All(published, p => Assert.Equal("vh.changes." + (string)p.Change["memberId"]!, p.Subject));
         Assert.All(published, p => Assert.Equal(FeedClient.Position(p.Change).ToString(System.Globalization.CultureInfo.InvariantCulture), p.MsgId));
+
+        var acknowledged = driver.Acknowledged.Values.Select(e => (string)e["eventId"]!).ToHashSet(StringComparer.Ordinal);
+        await Eventually.UntilAsync(
+            () => Task.FromResult(ArchiveQuery.ReadAll(Path.Combine(_data.Path, "archive"))),
+            rows => acknowledged.IsSubsetOf(rows.Select(r => r.EventId)),
+            TimeSpan.FromSeconds(60),
+            "every acknowledged eventId in the archive");
     }
 
     private static async Task<List<(string Subject, string? MsgId, JsonObject Change)>> ReadStreamAsync(NatsJSContext js, int count)
