@@ -29,7 +29,11 @@ public static class FeedHostingExtensions
             services.AddHostedService<ChangeRelay>();
         }
 
-        if (configuration.GetSection(ArchiveOptions.Section).Get<ArchiveOptions>() is not { Enabled: false })
+        if (configuration.GetSection(ArchiveOptions.Section).Get<ArchiveOptions>() is { Enabled: false })
+        {
+            services.AddHostedService<ArchiveConsumerRetirement>();
+        }
+        else
         {
             services.AddHostedService(sp =>
             {

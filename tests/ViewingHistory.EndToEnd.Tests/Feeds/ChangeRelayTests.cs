@@ -44,17 +44,8 @@ public sealed class ChangeRelayTests : IAsyncLifetime
     public async Task The_relay_publishes_every_change_once_in_position_order_and_the_archive_has_every_event_also_across_a_SIGKILL()
     {
         var driver = new LoadDriver(IngestKey, $"rel-{Guid.NewGuid():N}"[..16]) { Members = 10, BatchSize = 20 };
-        await using (var server = await ServerProcess.StartAsync(Settings()))
-        {
-            using var stop = new CancellationTokenSource();
-            var load = driver.RunAsync(() => new HttpClient { BaseAddress = server.BaseAddress, Timeout = TimeSpan.FromSeconds(10) }, clients: 4, stop.Token);
-            await Eventually.UntilAsync(() => Task.FromResult(driver.Acknowledged.Count >= 3_000), TimeSpan.FromSeconds(60), "3,000 acknowledged events");
-
-            // The relay is mid-page: some changes are published and its saved position is behind them.
-            await server.KillAsync();
-            await stop.CancelAsync();
-            await load;
-        }
+        // The relay is mid-page: some changes are published and its saved position is behind them.
+        await KillUnderLoad.RunAsync(Settings(), driver, acknowledged: 3_000);
 
         await using var restarted = await ServerProcess.StartAsync(Settings());
         await HistoryVerifier.AssertEveryAcknowledgedEventIsReflectedAsync(restarted.Client, ServiceKey, driver, TimeSpan.FromSeconds(90));
