@@ -68,7 +68,8 @@ public sealed partial class ChangeRelay(
                 Discard = StreamConfigDiscard.Old,
                 MaxAge = store.ChangeRetention,
                 NumReplicas = queue.Replicas,
-                DuplicateWindow = options.RelayDuplicateWindow,
+                // JetStream refuses a duplicate window longer than the stream's max age.
+                DuplicateWindow = options.RelayDuplicateWindow < store.ChangeRetention ? options.RelayDuplicateWindow : store.ChangeRetention,
             },
             cancellationToken);
         var kv = new NatsKVContext(js);
