@@ -31,11 +31,15 @@ public static class IngestAdmission
                     return RateLimitPartition.GetNoLimiter(key);
                 }
 
-                return RateLimitPartition.GetTokenBucketLimiter($"{key}:{options.RateLimitPerSecond}:{options.RateLimitBurst}", _ => new TokenBucketRateLimiterOptions
+                var rate = options.RateLimitPerSecond;
+                return RateLimitPartition.GetTokenBucketLimiter($"{key}:{rate}:{options.RateLimitBurst}", _ => new TokenBucketRateLimiterOptions
                 {
-                    TokenLimit = options.RateLimitBurst > 0 ? options.RateLimitBurst : options.RateLimitPerSecond,
-                    TokensPerPeriod = Math.Max(1, options.RateLimitPerSecond / 10),
-                    ReplenishmentPeriod = TimeSpan.FromMilliseconds(100),
+                    TokenLimit = options.RateLimitBurst > 0 ? options.RateLimitBurst : rate,
+
+                    // Refills ten times a second where the rate allows it; below 10/s one token per 1/rate s, since
+                    // "at least one token every 100 ms" would grant 10/s to a key limited to 1/s.
+                    TokensPerPeriod = rate >= 10 ? (int)Math.Round(rate / 10.0) : 1,
+                    ReplenishmentPeriod = rate >= 10 ? TimeSpan.FromMilliseconds(100) : TimeSpan.FromSeconds(1.0 / rate),
                     QueueLimit = 0,
                     AutoReplenishment = true,
                 });
