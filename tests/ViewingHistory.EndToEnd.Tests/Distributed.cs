@@ -2,13 +2,6 @@ using ViewingHistory.Testing;
 
 namespace ViewingHistory.EndToEnd.Tests;
 
-/// <summary>One PostgreSQL server for the fault tests that need one; each test makes its own database.</summary>
-[CollectionDefinition(Name)]
-public sealed class PostgresCollection : ICollectionFixture<PostgresServer>
-{
-    public const string Name = "postgres";
-}
-
 /// <summary>Settings of a server process in distributed mode (JetStream; PostgreSQL or its own SQLite).</summary>
 public static class Distributed
 {

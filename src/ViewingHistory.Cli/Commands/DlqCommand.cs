@@ -14,17 +14,41 @@ public static class DlqCommand
         DlqPurgeCommand.Create(),
     };
 
-    /// <summary>Reads <c>--id ID | --all</c>: exactly one of them; null (after saying why) otherwise.</summary>
-    internal static (string? Id, bool All)? ReadTarget(ParseResult parse, Option<string?> id, Option<bool> all, string verb)
+    /// <summary>
+    /// A command that acts on one dead letter (<c>--id ID</c>) or on all (<c>--all</c>): exactly one of them, since
+    /// guessing which an operator meant could replay or drop what they wanted kept.
+    /// </summary>
+    internal static Command Targeted(string name, string description, HttpMethod method, Func<string?, string> path, string countField)
     {
-        var one = parse.GetValue(id);
-        var every = parse.GetValue(all);
-        if ((one is null) == !every)
+        var connection = new AdminConnection();
+        var id = new Option<string?>("--id") { Description = "One dead letter, as 'vh dlq list' shows it." };
+        var all = new Option<bool>("--all") { Description = "Every dead letter." };
+        var command = connection.AddTo(new Command(name, description) { id, all });
+        command.SetAction(async (parse, cancellationToken) =>
         {
-            Console.Error.WriteLine($"Say what to {verb}: --id ID (one dead letter, as 'vh dlq list' shows it) or --all.");
-            return null;
-        }
+            var one = parse.GetValue(id);
+            if ((one is null) == !parse.GetValue(all))
+            {
+                Console.Error.WriteLine($"Say what to {name}: --id ID (one dead letter, as 'vh dlq list' shows it) or --all.");
+                return 2;
+            }
 
-        return (one, every);
+            using var http = connection.CreateClient(parse);
+            if (http is null)
+            {
+                return 2;
+            }
+
+            var body = await AdminConnection.SendAsync(http, method, path(one is null ? null : Uri.EscapeDataString(one)), cancellationToken);
+            if (body is null)
+            {
+                return 1;
+            }
+
+            // A removal of one letter answers 204 with no body: one was removed.
+            Console.WriteLine($"{countField} {(int?)body[countField] ?? 1}");
+            return 0;
+        });
+        return command;
     }
 }

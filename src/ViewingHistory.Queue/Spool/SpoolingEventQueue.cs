@@ -83,15 +83,19 @@ public sealed partial class SpoolingEventQueue : IEventQueue
 
     public IQueueConsumer OpenConsumer(string name) => _primary.OpenConsumer(name);
 
-    /// <summary>Healthy while either the shared queue or the spool can take appends.</summary>
+    /// <summary>
+    /// Healthy while either the spool or the shared queue can take appends. The spool is asked first: it answers at
+    /// once, while a probe of a shared queue that just went away waits for its timeout, and readiness would flap
+    /// to 503 at the start of every queue outage although appends are being spooled.
+    /// </summary>
     public async ValueTask<bool> IsHealthyAsync(CancellationToken cancellationToken)
     {
-        if (!_primaryDown && await _primary.IsHealthyAsync(cancellationToken))
+        if (await _spool.IsHealthyAsync(cancellationToken))
         {
             return true;
         }
 
-        return await _spool.IsHealthyAsync(cancellationToken);
+        return !_primaryDown && await _primary.IsHealthyAsync(cancellationToken);
     }
 
     public async ValueTask DisposeAsync()

@@ -66,6 +66,13 @@ public sealed class CredentialAuthenticationHandler(
             return AuthenticateResult.Fail("Invalid member token.");
         }
 
+        // RFC 7515 4.1.11: a recipient that understands none of the critical header extensions a token lists must
+        // refuse it; the validator does not check "crit" by itself.
+        if (result.SecurityToken is JsonWebToken token && token.TryGetHeaderValue<object>("crit", out _))
+        {
+            return AuthenticateResult.Fail("The member token lists critical header extensions.");
+        }
+
         if (!result.Claims.TryGetValue("sub", out var sub) || sub is not string memberId || !EventRules.IsValidId(memberId))
         {
             return AuthenticateResult.Fail("The member token has no valid 'sub'.");
