@@ -3,5 +3,7 @@ using ViewingHistory.Cli.Commands;
 
 var root = new RootCommand("vh: the ViewingHistory command-line tool (talks to a running server over HTTP).");
 root.Subcommands.Add(TokenCommand.Create());
+root.Subcommands.Add(CompareCommand.Create());
+root.Subcommands.Add(SimulateCommand.Create());
 
 return await root.Parse(args).InvokeAsync();

@@ -32,6 +32,12 @@ public interface IHistoryStore : IAsyncDisposable
     /// <summary>Raises the member's hide-all mark to <paramref name="atMs"/> and updates every item of the member.</summary>
     Task HideAllAsync(string memberId, long atMs, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Members that have at least one item, in ordinal order, after <paramref name="after"/> (null: from the first).
+    /// For whole-store comparisons (shadow mode), not for the request path.
+    /// </summary>
+    Task<IReadOnlyList<string>> ListMembersAsync(string? after, int limit, CancellationToken cancellationToken);
+
     /// <summary>Changes with a position greater than <paramref name="after"/>, oldest first.</summary>
     Task<ChangePage> ReadChangesAsync(long after, int limit, CancellationToken cancellationToken);
 

@@ -141,15 +141,18 @@ public sealed class ServerProcess : IAsyncDisposable
     }
 
     /// <summary>The server's dll, built in the same configuration as the tests (the test projects reference the server project).</summary>
-    public static string ServerDll()
+    public static string ServerDll() => BuiltDll("ViewingHistory.Server", "ViewingHistory.Server");
+
+    /// <summary>The dll of a project under src/, built in the same configuration as the running tests.</summary>
+    public static string BuiltDll(string project, string assembly)
     {
         var configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Release" : "Debug";
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {
             if (File.Exists(Path.Combine(dir.FullName, "ViewingHistory.slnx")))
             {
-                var dll = Path.Combine(dir.FullName, "src", "ViewingHistory.Server", "bin", configuration, "net10.0", "ViewingHistory.Server.dll");
-                return File.Exists(dll) ? dll : throw new FileNotFoundException($"Build the server first ({configuration}): {dll} is missing.");
+                var dll = Path.Combine(dir.FullName, "src", project, "bin", configuration, "net10.0", assembly + ".dll");
+                return File.Exists(dll) ? dll : throw new FileNotFoundException($"Build {project} first ({configuration}): {dll} is missing.");
             }
         }
 

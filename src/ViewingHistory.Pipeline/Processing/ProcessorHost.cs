@@ -25,6 +25,7 @@ public sealed class ProcessorHost(
     private readonly CancellationTokenSource _stopping = new();
     private readonly CancellationTokenSource _drain = new();
     private readonly List<Task> _running = [];
+    private int _stopped;
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
@@ -40,6 +41,13 @@ public sealed class ProcessorHost(
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
+        // WebApplicationFactory stops the host, then stops it again while disposing: the second call finds the
+        // sources disposed.
+        if (Interlocked.Exchange(ref _stopped, 1) == 1)
+        {
+            return;
+        }
+
         await _stopping.CancelAsync();
         _drain.CancelAfter(DrainTimeout);
         await Task.WhenAll(_running).WaitAsync(cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);

@@ -6,6 +6,7 @@ using ViewingHistory.Pipeline;
 using ViewingHistory.Pipeline.Ingest;
 using ViewingHistory.Pipeline.Observability;
 using ViewingHistory.Pipeline.Processing;
+using ViewingHistory.Pipeline.Shadow;
 using ViewingHistory.Server.Auth;
 using ViewingHistory.Server.Configuration;
 using ViewingHistory.Server.Endpoints;
@@ -21,6 +22,13 @@ public static class ViewingHistoryHostingExtensions
     {
         var services = builder.Services;
         var configuration = builder.Configuration;
+        if (configuration["ConfigFile"] is { Length: > 0 } configFile)
+        {
+            // An operator's file on top of everything else, watched: Pipeline:Mode and Pipeline:AsyncPercent
+            // changed there take effect on the next request (reads go through IOptionsMonitor).
+            builder.Configuration.AddJsonFile(Path.GetFullPath(configFile), optional: false, reloadOnChange: true);
+        }
+
         var service = new ServiceOptions
         {
             DataDir = configuration["DataDir"] is { Length: > 0 } dir ? dir : "data",
@@ -53,7 +61,14 @@ public static class ViewingHistoryHostingExtensions
         services.AddSingleton(sp => Engines.CreateStores(storeOptions, service.DataDir, pipelineMode == PipelineMode.Shadow, sp.GetRequiredService<ILoggerFactory>()));
         services.AddSingleton<IngestPipeline>();
         services.AddSingleton<HistoryCommands>();
+        services.AddSingleton<ShadowComparer>();
+
         services.AddHostedService<EngineInitializer>();
+        if (pipelineMode == PipelineMode.Shadow && roles.HasFlag(ServiceRoles.Api))
+        {
+            // After the initializer: hosted services start in registration order.
+            services.AddHostedService<ShadowSampler>();
+        }
         if (roles.HasFlag(ServiceRoles.Processor))
         {
             services.AddHostedService<ProcessorHost>();
@@ -105,6 +120,11 @@ public static class ViewingHistoryHostingExtensions
         var roles = ServiceRolesParser.Parse(app.Services.GetRequiredService<ServiceOptions>().Roles);
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        if (roles.HasFlag(ServiceRoles.Api))
+        {
+            app.UseWebPages();
+        }
+
         app.UseAuthentication();
         app.UseAuthorization();
         app.UseRateLimiter();
@@ -119,6 +139,8 @@ public static class ViewingHistoryHostingExtensions
         {
             v1.MapHistory();
             v1.MapChangeFeed();
+            v1.MapShadow();
+            v1.MapAdmin();
         }
 
         app.MapOperations();

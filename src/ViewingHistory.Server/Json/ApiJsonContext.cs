@@ -11,6 +11,9 @@ namespace ViewingHistory.Server.Json;
 [JsonSerializable(typeof(HistoryPageDto))]
 [JsonSerializable(typeof(ChangesDto))]
 [JsonSerializable(typeof(HealthDto))]
+[JsonSerializable(typeof(CompareRequest))]
+[JsonSerializable(typeof(CompareResponse))]
+[JsonSerializable(typeof(AdminStatusDto))]
 [JsonSerializable(typeof(ProblemError[]))]
 [JsonSerializable(typeof(Microsoft.AspNetCore.Mvc.ProblemDetails))]
 internal sealed partial class ApiJsonContext : JsonSerializerContext;

@@ -20,3 +20,14 @@ public sealed record ChangeDto(long Position, string MemberId, string TitleId, I
 public sealed record ChangesDto(IReadOnlyList<ChangeDto> Changes, long Next);
 
 public sealed record HealthDto(string Status, IReadOnlyDictionary<string, string> Checks);
+
+/// <summary>What to compare: some members, or all.</summary>
+public sealed record CompareRequest(IReadOnlyList<string>? Members, bool All, int? SettleSeconds);
+
+public sealed record MismatchDto(string MemberId, string TitleId, ItemDto? Sync, ItemDto? Shadow);
+
+/// <summary>The comparison's outcome; at most 1,000 mismatches are listed, <c>mismatched</c> counts them all.</summary>
+public sealed record CompareResponse(int MembersCompared, int ItemsCompared, int Mismatched, IReadOnlyList<MismatchDto> Mismatches);
+public sealed record EngineStatusDto(string Kind, bool? Healthy);
+
+public sealed record AdminStatusDto(string Mode, int AsyncPercent, IReadOnlyList<string> Roles, EngineStatusDto Queue, EngineStatusDto Store);

@@ -15,3 +15,11 @@ public sealed class AsyncEmbeddedSqliteFixture : InProcessServiceFixture
 
     protected override IReadOnlyDictionary<string, string?> Settings { get; } = new Dictionary<string, string?> { ["Pipeline:Mode"] = "async" };
 }
+
+/// <summary>Shadow mode on the embedded engines: the sync path is authoritative, the async path builds a shadow store.</summary>
+public sealed class ShadowEmbeddedSqliteFixture : InProcessServiceFixture
+{
+    public override bool EventuallyConsistent => false;
+
+    protected override IReadOnlyDictionary<string, string?> Settings { get; } = new Dictionary<string, string?> { ["Pipeline:Mode"] = "shadow" };
+}

@@ -1,0 +1,49 @@
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Options;
+using ViewingHistory.Pipeline;
+using ViewingHistory.Server.Auth;
+using ViewingHistory.Server.Configuration;
+using ViewingHistory.Server.Json;
+
+namespace ViewingHistory.Server.Endpoints;
+
+/// <summary>
+/// <c>GET /v1/admin/status</c> (service key): what the ops dashboard cannot read from <c>/metrics</c>, namely the
+/// pipeline mode, the rollout percentage, the roles and the health of each engine.
+/// </summary>
+public static class AdminEndpoints
+{
+    public static RouteGroupBuilder MapAdmin(this RouteGroupBuilder v1)
+    {
+        v1.MapGet("/admin/status", ReadStatusAsync)
+            .RequireAuthorization(Policies.Service)
+            .WithName("AdminStatus")
+            .WithSummary("Pipeline mode, rollout percentage, roles, and the health of the queue and the store.");
+        return v1;
+    }
+
+    private static async Task<IResult> ReadStatusAsync(
+        IOptionsMonitor<PipelineOptions> pipeline,
+        ServiceOptions service,
+        QueueOptions queue,
+        StoreOptions store,
+        HealthCheckService health,
+        CancellationToken cancellationToken)
+    {
+        // The readiness checks already bound their own time, so the dashboard sees what a load balancer sees.
+        var report = await health.CheckHealthAsync(c => c.Tags.Contains(OperationsEndpoints.ReadyTag), cancellationToken);
+        var options = pipeline.CurrentValue;
+        return Results.Json(
+            new AdminStatusDto(
+                options.Mode.ToString().ToLowerInvariant(),
+                options.AsyncPercent,
+                service.Roles.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
+                new EngineStatusDto(queue.Kind.ToLowerInvariant(), Healthy(report, "queue")),
+                new EngineStatusDto(store.Kind.ToLowerInvariant(), Healthy(report, "store"))),
+            ApiJsonContext.Default.AdminStatusDto);
+    }
+
+    /// <summary>Null where this process's roles do not use the engine (no check registered).</summary>
+    private static bool? Healthy(HealthReport report, string check) =>
+        report.Entries.TryGetValue(check, out var entry) ? entry.Status == HealthStatus.Healthy : null;
+}

@@ -1,0 +1,275 @@
+// The member's "Viewing activity" page: sign in with a member token, read the history newest first, page through
+// it, hide one title or everything. The token lives in sessionStorage only (this tab), never in the URL.
+import { ApiError, call } from '../shared/api.js';
+
+const TOKEN_KEY = 'vh.memberToken';
+const PAGE_SIZE = 20;
+
+const $ = (id) => document.getElementById(id);
+const ui = {
+  status: $('status'),
+  signIn: $('sign-in'),
+  form: $('sign-in-form'),
+  token: $('token'),
+  who: $('who'),
+  memberId: $('member-id'),
+  signOut: $('sign-out'),
+  history: $('history'),
+  heading: $('history-title'),
+  items: $('items'),
+  empty: $('empty'),
+  more: $('load-more'),
+  hideAll: $('hide-all'),
+  dialog: $('confirm'),
+  dialogTitle: $('confirm-title'),
+  dialogText: $('confirm-text'),
+  dialogOk: $('confirm-ok'),
+};
+
+let session = null; // { token, memberId }
+let nextCursor = null;
+let loading = false;
+
+/** The memberId is the token's `sub`; the server checks the signature, the page only needs to know whose page it is. */
+export function decodeToken(token) {
+  const parts = token.split('.');
+  if (parts.length !== 3) throw new Error('That is not a member token: a token has three parts separated by dots.');
+  let claims;
+  try {
+    const b64 = parts[1].replace(/-/g, '+').replace(/_/g, '/').padEnd(Math.ceil(parts[1].length / 4) * 4, '=');
+    const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+    claims = JSON.parse(new TextDecoder().decode(bytes));
+  } catch {
+    throw new Error('That token could not be read. Copy it again, whole.');
+  }
+  if (typeof claims.sub !== 'string' || claims.sub.length === 0) throw new Error('That token names no profile (no "sub").');
+  if (typeof claims.exp === 'number' && claims.exp * 1000 < Date.now()) throw new Error('That token has expired. Get a new one and sign in again.');
+  return claims.sub;
+}
+
+function say(message, { error = false } = {}) {
+  ui.status.textContent = message;
+  ui.status.classList.toggle('error', error);
+}
+
+function historyPath(suffix = '') {
+  return `/v1/members/${encodeURIComponent(session.memberId)}/history${suffix}`;
+}
+
+/** A readable name from a title id: "midnight-harbor-s01e03" reads "Midnight Harbor S01E03". */
+export function titleName(titleId) {
+  return titleId
+    .split(/[-_.:]+/)
+    .filter(Boolean)
+    .map((w) => (/^s\d+e\d+$/i.test(w) ? w.toUpperCase() : w.charAt(0).toUpperCase() + w.slice(1)))
+    .join(' ') || titleId;
+}
+
+const dateFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+
+function minutes(ms) {
+  const m = Math.round(ms / 60000);
+  return m >= 60 ? `${Math.floor(m / 60)} h ${m % 60} min` : `${m} min`;
+}
+
+function renderItem(item) {
+  const name = titleName(item.titleId);
+  const percent = Math.round(item.progress * 100);
+  const li = document.createElement('li');
+  li.className = 'item' + (item.completed ? ' completed' : '');
+  li.dataset.titleId = item.titleId;
+
+  const h3 = document.createElement('h3');
+  h3.textContent = name;
+
+  const meta = document.createElement('p');
+  meta.className = 'meta';
+  const time = document.createElement('time');
+  time.dateTime = item.lastWatchedAt;
+  time.textContent = dateFormat.format(new Date(item.lastWatchedAt));
+  meta.append('Watched ', time, item.sessions > 1 ? ` · ${item.sessions} times` : '');
+
+  const progress = document.createElement('div');
+  progress.className = 'progress';
+  const bar = document.createElement('div');
+  bar.className = 'meter';
+  bar.setAttribute('role', 'progressbar');
+  bar.setAttribute('aria-label', `Resume point of ${name}`);
+  bar.setAttribute('aria-valuemin', '0');
+  bar.setAttribute('aria-valuemax', '100');
+  bar.setAttribute('aria-valuenow', String(percent));
+  bar.setAttribute('aria-valuetext', item.completed ? `Completed, ${percent}%` : `${percent}% watched`);
+  const fill = document.createElement('span');
+  fill.style.width = `${percent}%`;
+  bar.append(fill);
+  const label = document.createElement('span');
+  label.className = 'label';
+  label.textContent = item.completed
+    ? '✓ Completed'
+    : `${percent}% · ${minutes(Math.max(0, item.durationMs - item.positionMs))} left`;
+  progress.append(bar, label);
+
+  const hide = document.createElement('button');
+  hide.type = 'button';
+  hide.className = 'hide';
+  hide.textContent = 'Hide';
+  hide.setAttribute('aria-label', `Hide ${name}`);
+  hide.addEventListener('click', () => hideTitle(item.titleId, name, li));
+
+  li.append(h3, meta, progress, hide);
+  return li;
+}
+
+function showSignedIn(signedIn) {
+  ui.signIn.hidden = signedIn;
+  ui.history.hidden = !signedIn;
+  ui.who.hidden = !signedIn;
+  ui.memberId.textContent = signedIn ? session.memberId : '';
+}
+
+function updateEmpty() {
+  ui.empty.hidden = ui.items.children.length > 0 || nextCursor !== null;
+  ui.hideAll.disabled = ui.items.children.length === 0;
+}
+
+/** Every failure ends up here: a refused credential sends the member back to sign in, anything else is said politely. */
+function handleError(e, what) {
+  if (e instanceof ApiError && e.status === 401) {
+    signOut();
+    say('Your sign-in is no longer valid. Please sign in again with a fresh token.', { error: true });
+    return;
+  }
+  if (e instanceof ApiError && e.status === 403) {
+    say('This token may not see that profile. Sign in with the token for your own profile.', { error: true });
+    return;
+  }
+  if (e instanceof ApiError && (e.status === 429 || e.status === 503)) {
+    say(`The service is busy and could not ${what}. Please try again in a moment.`, { error: true });
+    return;
+  }
+  say(`Sorry, we could not ${what}. ${e.message}`, { error: true });
+}
+
+async function loadPage({ reset = false } = {}) {
+  if (loading) return;
+  loading = true;
+  ui.more.disabled = true;
+  ui.more.setAttribute('aria-busy', 'true');
+  try {
+    const query = new URLSearchParams({ limit: String(PAGE_SIZE) });
+    if (!reset && nextCursor) query.set('cursor', nextCursor);
+    const page = await call(historyPath(`?${query}`), session.token);
+    if (reset) ui.items.replaceChildren();
+    const firstNew = page.items.length ? renderItem(page.items[0]) : null;
+    page.items.forEach((item, i) => ui.items.append(i === 0 ? firstNew : renderItem(item)));
+    nextCursor = page.nextCursor;
+    ui.more.hidden = nextCursor === null;
+    updateEmpty();
+    const total = ui.items.children.length;
+    say(total === 0 ? 'No viewing activity yet.' : `Showing ${total} title${total === 1 ? '' : 's'}${nextCursor ? ', more available' : ''}.`);
+    // After "Load more", keyboard users continue from the first new title instead of the button that moved away.
+    if (!reset && firstNew) firstNew.querySelector('button.hide').focus();
+  } catch (e) {
+    handleError(e, 'load your viewing activity');
+  } finally {
+    loading = false;
+    ui.more.disabled = false;
+    ui.more.removeAttribute('aria-busy');
+  }
+}
+
+function confirmHide(title, text, okLabel) {
+  ui.dialogTitle.textContent = title;
+  ui.dialogText.textContent = text;
+  ui.dialogOk.textContent = okLabel;
+  ui.dialog.returnValue = '';
+  return new Promise((resolve) => {
+    ui.dialog.addEventListener('close', () => resolve(ui.dialog.returnValue === 'confirm'), { once: true });
+    ui.dialog.showModal();
+  });
+}
+
+async function hideTitle(titleId, name, li) {
+  const opener = li.querySelector('button.hide');
+  if (!(await confirmHide(`Hide ${name}?`, `${name} will no longer appear in your viewing activity. Watching it again later brings it back.`, 'Hide title'))) {
+    opener.focus();
+    return;
+  }
+  try {
+    await call(historyPath(`/${encodeURIComponent(titleId)}`), session.token, { method: 'DELETE' });
+    const next = li.nextElementSibling ?? li.previousElementSibling;
+    li.remove();
+    updateEmpty();
+    say(`${name} is hidden from your viewing activity.`);
+    (next?.querySelector('button.hide') ?? ui.heading).focus();
+  } catch (e) {
+    handleError(e, `hide ${name}`);
+    opener.focus();
+  }
+}
+
+async function hideAll() {
+  if (!(await confirmHide('Hide everything?', 'Every title will be hidden from your viewing activity. This cannot be undone.', 'Hide everything'))) {
+    ui.hideAll.focus();
+    return;
+  }
+  try {
+    await call(historyPath(), session.token, { method: 'DELETE' });
+    ui.items.replaceChildren();
+    nextCursor = null;
+    ui.more.hidden = true;
+    updateEmpty();
+    say('Your viewing activity is hidden.');
+    ui.heading.focus();
+  } catch (e) {
+    handleError(e, 'hide your viewing activity');
+  }
+}
+
+function signIn(token) {
+  const memberId = decodeToken(token);
+  session = { token, memberId };
+  sessionStorage.setItem(TOKEN_KEY, token);
+  showSignedIn(true);
+  nextCursor = null;
+  return loadPage({ reset: true });
+}
+
+function signOut() {
+  session = null;
+  nextCursor = null;
+  sessionStorage.removeItem(TOKEN_KEY);
+  ui.items.replaceChildren();
+  ui.token.value = '';
+  showSignedIn(false);
+  say('');
+  ui.token.focus();
+}
+
+ui.form.addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const token = ui.token.value.trim().replace(/^Bearer\s+/i, '');
+  if (!token) {
+    say('Paste your member token first.', { error: true });
+    ui.token.focus();
+    return;
+  }
+  try {
+    await signIn(token);
+    ui.heading.focus();
+  } catch (e) {
+    say(e.message, { error: true });
+    ui.token.focus();
+  }
+});
+ui.signOut.addEventListener('click', signOut);
+ui.more.addEventListener('click', () => loadPage());
+ui.hideAll.addEventListener('click', hideAll);
+
+const saved = sessionStorage.getItem(TOKEN_KEY);
+if (saved) {
+  signIn(saved).catch((e) => {
+    signOut();
+    say(e.message, { error: true });
+  });
+}
