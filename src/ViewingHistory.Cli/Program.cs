@@ -5,5 +5,7 @@ var root = new RootCommand("vh: the ViewingHistory command-line tool (talks to a
 root.Subcommands.Add(TokenCommand.Create());
 root.Subcommands.Add(CompareCommand.Create());
 root.Subcommands.Add(SimulateCommand.Create());
+root.Subcommands.Add(DlqCommand.Create());
+root.Subcommands.Add(FeedCommand.Create());
 
 return await root.Parse(args).InvokeAsync();

@@ -93,6 +93,33 @@ public sealed class OpsPageTests(Chromium chromium, Service service, ITestOutput
     }
 
     [Fact(Timeout = 120_000)]
+    public async Task Latency_quantiles_interpolate_inside_bucket_deltas_as_histogram_quantile_does()
+    {
+        var page = await chromium.NewPageAsync();
+        await page.GotoAsync(service.Url("/ops/"));
+        var result = await page.EvaluateAsync<double[]>(
+            """
+            async () => {
+              const m = await import('/ops/prometheus.js');
+              const before = m.buckets(m.parse('h_bucket{le="0.1"} 5\nh_bucket{le="0.25"} 5\nh_bucket{le="0.5"} 5\nh_bucket{le="+Inf"} 5\n'), 'h');
+              const after = m.buckets(m.parse('# TYPE h histogram\nh_bucket{a="x",le="0.1"} 5\nh_bucket{a="x",le="0.25"} 15\nh_bucket{a="x",le="0.5"} 25\nh_bucket{a="x",le="+Inf"} 25\n'), 'h');
+              const window = m.bucketDelta(before, after);
+              const restarted = m.bucketDelta(after, before);
+              return [m.quantile(0.5, window), m.quantile(0.99, window), m.quantile(0.5, restarted), m.quantile(0.5, m.bucketDelta(after, after)) ?? -1, m.rate(10, 4, 2)];
+            }
+            """);
+
+        // 20 observations in the window: 10 in (0.1, 0.25], 10 in (0.25, 0.5]. p50 is rank 10, the top of the first
+        // bucket; p99 is rank 19.8, 98 % into the second. A restart (counts going down) counts from zero.
+        Assert.Equal(0.25, result[0], 6);
+        Assert.Equal(0.495, result[1], 6);
+        Assert.Equal(0.05, result[2], 6);
+        Assert.Equal(-1, result[3]);
+        Assert.Equal(2, result[4], 6);
+        await page.Context.CloseAsync();
+    }
+
+    [Fact(Timeout = 120_000)]
     public async Task A_wrong_service_key_is_refused_and_the_dashboard_asks_again()
     {
         var page = await chromium.NewPageAsync(375, 740);

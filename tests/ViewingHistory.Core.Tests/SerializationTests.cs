@@ -24,6 +24,9 @@ public sealed class SerializationTests
     [InlineData(new byte[] { })]
     [InlineData(new byte[] { 9, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0 })]
     [InlineData(new byte[] { 1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 5, 65 })]
+    // Regression: a batch cut right after its header threw IndexOutOfRangeException, which crashed the consumer.
+    [InlineData(new byte[] { 1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0 })]
+    [InlineData(new byte[] { 1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 1, 65, 1, 66, 1, 67, 1, 68 })]
     public void Garbage_is_a_format_error(byte[] bytes)
     {
         Assert.Throws<FormatException>(() => EventBatchCodec.Decode(bytes));

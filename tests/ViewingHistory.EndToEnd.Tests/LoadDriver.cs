@@ -16,14 +16,22 @@ public sealed class LoadDriver(string ingestKey, string prefix)
     private readonly ConcurrentDictionary<string, JsonObject> _acknowledged = new();
     private readonly ConcurrentDictionary<string, JsonObject> _sent = new();
     private readonly ConcurrentDictionary<int, int> _statuses = new();
+    private readonly ConcurrentQueue<IReadOnlyList<string>> _batches = new();
     private long _titles;
+    private int _withoutRetryAfter;
 
     public IReadOnlyDictionary<string, JsonObject> Acknowledged => _acknowledged;
 
     public IReadOnlyDictionary<string, JsonObject> Sent => _sent;
 
-    /// <summary>How many requests got each HTTP status; 0 counts requests that got no answer (transport error, timeout).</summary>
+    /// <summary>How many requests got each status; 0 counts requests that got no answer (transport error, client timeout).</summary>
     public IReadOnlyDictionary<int, int> Statuses => _statuses;
+
+    /// <summary>429 and 503 answers that came without a Retry-After header.</summary>
+    public int RefusalsWithoutRetryAfter => Volatile.Read(ref _withoutRetryAfter);
+
+    /// <summary>The keys (member/title) of every batch sent, whatever its answer: one member per batch.</summary>
+    public IEnumerable<IReadOnlyList<string>> Batches => _batches;
 
     public int Members { get; init; } = 20;
 
@@ -67,6 +75,8 @@ public sealed class LoadDriver(string ingestKey, string prefix)
             _sent[$"{member}/t{n}"] = e;
         }
 
+        _batches.Enqueue([.. events.Select(e => $"{member}/{(string)e["titleId"]!}")]);
+
         try
         {
             using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/playback/events")
@@ -76,6 +86,11 @@ public sealed class LoadDriver(string ingestKey, string prefix)
             request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + ingestKey);
             using var response = await http.SendAsync(request, CancellationToken.None);
             _statuses.AddOrUpdate((int)response.StatusCode, 1, (_, n) => n + 1);
+            if (response.StatusCode is HttpStatusCode.ServiceUnavailable or HttpStatusCode.TooManyRequests && response.Headers.RetryAfter is null)
+            {
+                Interlocked.Increment(ref _withoutRetryAfter);
+            }
+
             if (response.StatusCode != HttpStatusCode.Accepted)
             {
                 return false;
@@ -94,6 +109,9 @@ public sealed class LoadDriver(string ingestKey, string prefix)
             return false;
         }
     }
+
+    /// <summary>"202×n, 503×m, ..." for assertion messages.</summary>
+    public string StatusSummary() => string.Join(", ", _statuses.OrderBy(s => s.Key).Select(s => $"{(s.Key == 0 ? "no answer" : s.Key.ToString(CultureInfo.InvariantCulture))}×{s.Value}"));
 
     public IEnumerable<string> MembersUsed => _sent.Keys.Select(k => k[..k.IndexOf('/', StringComparison.Ordinal)]).Distinct();
 }

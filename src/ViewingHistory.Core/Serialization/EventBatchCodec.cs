@@ -95,8 +95,11 @@ public static class EventBatchCodec
 
             return new AcceptedBatch(acceptedAt, events);
         }
-        catch (ArgumentOutOfRangeException ex)
+        catch (Exception ex) when (ex is ArgumentOutOfRangeException or IndexOutOfRangeException)
         {
+            // A slice past the end throws the first, an index past the end (a length byte) the second: both mean the
+            // bytes end before the batch does, and anything but FormatException would crash the consumer instead
+            // of dead-lettering the entry.
             throw new FormatException("Truncated event batch.", ex);
         }
     }

@@ -68,8 +68,10 @@ public sealed class IngestPipeline(
         {
             await stores.Primary.ApplyAsync(BatchReducer.ReduceSessions(events), cts.Token);
         }
-        catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
+        catch (Exception ex) when (cts.IsCancellationRequested && !cancellationToken.IsCancellationRequested && ex is not StoreUnavailableException)
         {
+            // Whatever the driver throws once the timeout cancels it (a hung PostgreSQL also leaves its cancel request
+            // unanswered, and Npgsql then breaks the connection with an I/O error) means the same: not applied in time.
             throw new StoreUnavailableException($"The store did not apply the batch within {timeout.TotalSeconds:0.#} s.", ex);
         }
     }

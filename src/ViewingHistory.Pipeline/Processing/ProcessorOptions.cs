@@ -7,9 +7,12 @@ public sealed record ProcessorOptions
 {
     public const string Section = "Processor";
 
-    /// <summary>Workers per processor, each owning the members whose stable hash falls in its partition.</summary>
+    /// <summary>
+    /// Workers per processor, each owning the members whose stable hash falls in its partition. Unset: the store's
+    /// <see cref="Store.IHistoryStore.ConcurrentWriters"/> (1 for SQLite, whose single writer makes more only contend).
+    /// </summary>
     [Range(1, 64)]
-    public int Workers { get; init; } = 2;
+    public int? Workers { get; init; }
 
     /// <summary>A batch closes at this many events...</summary>
     [Range(1, 100_000)]

@@ -10,7 +10,7 @@ namespace ViewingHistory.Queue.Spool;
 /// forwarded twice is deduplicated by the queue or applied idempotently). Only when the spool is full does an
 /// append fail, and then ingest answers 503.
 /// While the shared queue is failing, appends go straight to the spool (no per-request wait on a dead queue) until
-/// the forwarder has drained it.
+/// the forwarder has got a delivery through to it.
 /// </summary>
 public sealed partial class SpoolingEventQueue : IEventQueue
 {
@@ -19,7 +19,6 @@ public sealed partial class SpoolingEventQueue : IEventQueue
     private readonly SpoolOptions _options;
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _stopping = new();
-    private readonly SemaphoreSlim _spooled = new(0);
     private Task? _forwarder;
     private volatile bool _primaryDown;
     private volatile bool _primaryInitialized;
@@ -80,7 +79,6 @@ public sealed partial class SpoolingEventQueue : IEventQueue
         }
 
         await _spool.AppendAsync(batch, cancellationToken);
-        _spooled.Release();
     }
 
     public IQueueConsumer OpenConsumer(string name) => _primary.OpenConsumer(name);
@@ -107,13 +105,19 @@ public sealed partial class SpoolingEventQueue : IEventQueue
         await _spool.DisposeAsync();
         await _primary.DisposeAsync();
         _stopping.Dispose();
-        _spooled.Dispose();
     }
 
+    /// <summary>
+    /// Moves spooled batches to the shared queue. A delivery that failed is kept and sent again until the shared queue
+    /// takes it: the embedded log never redelivers within a run, so a delivery dropped here would sit in the spool,
+    /// holding its space, until the next restart. Once a delivery got through, appends go to the shared queue again
+    /// while the rest of the spool drains behind them (the history does not depend on the order of events).
+    /// </summary>
     private async Task ForwardAsync(CancellationToken stopping)
     {
         await using var consumer = _spool.OpenConsumer("forwarder");
         var backoff = _options.RetryDelay;
+        QueueDelivery? pending = null;
         while (!stopping.IsCancellationRequested)
         {
             try
@@ -124,34 +128,29 @@ public sealed partial class SpoolingEventQueue : IEventQueue
                     _primaryInitialized = true;
                 }
 
-                var delivery = await consumer.ReceiveAsync(1000, _options.PollInterval, stopping);
+                pending ??= await consumer.ReceiveAsync(1000, _options.PollInterval, stopping);
                 SpooledEvents = consumer.LagEvents;
-                if (delivery.Entries.Count == 0)
+                if (pending.Entries.Count == 0)
                 {
+                    pending = null;
+
                     // Nothing spooled: if the shared queue was marked down, probe it before sending appends back to it.
                     if (_primaryDown && await _primary.IsHealthyAsync(stopping))
                     {
-                        _primaryDown = false;
-                        LogPrimaryBack();
+                        MarkPrimaryBack();
                     }
 
                     continue;
                 }
 
-                foreach (var entry in delivery.Entries)
-                {
-                    if (entry.Batch is { } batch)
-                    {
-                        await _primary.AppendAsync(batch, stopping);
-                    }
-                    else
-                    {
-                        await _primary.DeadLetters.AddAsync(entry, $"Undecodable spool entry: {entry.DecodeError}", stopping);
-                    }
-                }
-
-                await consumer.AckAsync(delivery, stopping);
+                // The entries of one delivery go out together: the shared queue group-commits them, and a batch
+                // forwarded twice after a partial failure is deduplicated or applied idempotently.
+                await Task.WhenAll(pending.Entries.Select(entry => ForwardOneAsync(entry, stopping)));
+                await consumer.AckAsync(pending, stopping);
+                pending = null;
+                SpooledEvents = consumer.LagEvents;
                 backoff = _options.RetryDelay;
+                MarkPrimaryBack();
             }
             catch (OperationCanceledException) when (stopping.IsCancellationRequested)
             {
@@ -166,10 +165,31 @@ public sealed partial class SpoolingEventQueue : IEventQueue
         }
     }
 
+    private async Task ForwardOneAsync(QueueEntry entry, CancellationToken stopping)
+    {
+        if (entry.Batch is { } batch)
+        {
+            await _primary.AppendAsync(batch, stopping);
+        }
+        else
+        {
+            await _primary.DeadLetters.AddAsync(entry, $"Undecodable spool entry: {entry.DecodeError}", stopping);
+        }
+    }
+
+    private void MarkPrimaryBack()
+    {
+        if (_primaryDown)
+        {
+            _primaryDown = false;
+            LogPrimaryBack();
+        }
+    }
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "The shared queue cannot take appends; spooling accepted batches locally")]
     private partial void LogPrimaryUnavailable(Exception exception);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "The shared queue is back and the spool is drained; appending to it directly again")]
+    [LoggerMessage(Level = LogLevel.Information, Message = "The shared queue is back; appending to it directly again while the spool drains")]
     private partial void LogPrimaryBack();
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Forwarding spooled batches failed; retrying in {Seconds:0.#} s")]

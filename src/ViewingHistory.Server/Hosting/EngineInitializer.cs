@@ -1,4 +1,5 @@
 using ViewingHistory.Pipeline;
+using ViewingHistory.Pipeline.Observability;
 using ViewingHistory.Queue;
 using ViewingHistory.Server.Auth;
 using ViewingHistory.Server.Configuration;
@@ -6,7 +7,7 @@ using ViewingHistory.Server.Configuration;
 namespace ViewingHistory.Server.Hosting;
 
 /// <summary>Resolves the credentials, then creates or migrates the queue and the stores before anything else starts (idempotent, safe for concurrent starts).</summary>
-public sealed class EngineInitializer(IEventQueue queue, StoreSet stores, ServiceOptions service, IServiceProvider services) : IHostedService
+public sealed class EngineInitializer(IEventQueue queue, StoreSet stores, ServiceOptions service, VhMetrics metrics, IServiceProvider services) : IHostedService
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -18,6 +19,9 @@ public sealed class EngineInitializer(IEventQueue queue, StoreSet stores, Servic
         if ((ServiceRolesParser.Parse(service.Roles) & (ServiceRoles.Ingest | ServiceRoles.Processor)) != 0)
         {
             await queue.InitializeAsync(cancellationToken);
+
+            // The embedded queue has no dead-letter queue before it is initialized: the gauge reads it from now on.
+            metrics.ObserveDeadLetters(() => queue.DeadLetters.Count);
         }
 
         await stores.Primary.InitializeAsync(cancellationToken);

@@ -26,12 +26,28 @@ public static class Engines
             }),
             "jetstream" when ingest => new SpoolingEventQueue(
                 CreateJetStream(options),
-                new EmbeddedEventQueue(new EmbeddedQueueOptions { Directory = Path.Combine(dataDir, "spool"), MaxBytes = options.SpoolMaxBytes }),
+                new EmbeddedEventQueue(SpoolOptionsFor(options, dataDir)),
                 new SpoolOptions(),
                 loggers.CreateLogger<SpoolingEventQueue>()),
             "jetstream" => CreateJetStream(options),
             _ => throw new InvalidOperationException($"Queue:Kind '{options.Kind}' is not one of embedded, jetstream."),
         };
+
+    /// <summary>
+    /// The spool's bound counts the bytes the log retains, and truncation frees them a page at a time below the
+    /// forwarder: with the main queue's 4 MiB pages a spool bound of a few MiB would stay full after being forwarded.
+    /// 1 MiB pages still hold the largest batch (500 events of 64-char ids encode to about 200 KB), and truncating
+    /// every second frees the space soon after the queue is back.
+    /// </summary>
+    private static EmbeddedQueueOptions SpoolOptionsFor(QueueOptions options, string dataDir) => new()
+    {
+        Directory = Path.Combine(dataDir, "spool"),
+        MaxBytes = options.SpoolMaxBytes,
+        PageSizeBits = 20,
+        MemorySizeBits = 23,
+        SegmentSizeBits = 24,
+        TruncateInterval = TimeSpan.FromSeconds(1),
+    };
 
     private static JetStreamEventQueue CreateJetStream(QueueOptions options)
     {

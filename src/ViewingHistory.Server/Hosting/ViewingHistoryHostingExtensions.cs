@@ -10,6 +10,7 @@ using ViewingHistory.Pipeline.Shadow;
 using ViewingHistory.Server.Auth;
 using ViewingHistory.Server.Configuration;
 using ViewingHistory.Server.Endpoints;
+using ViewingHistory.Server.Feeds;
 using ViewingHistory.Server.Health;
 using ViewingHistory.Server.Json;
 
@@ -73,6 +74,8 @@ public static class ViewingHistoryHostingExtensions
         {
             services.AddHostedService<ProcessorHost>();
         }
+
+        services.AddDownstreamFeeds(configuration, service, queueOptions, roles);
 
         services.AddAuthentication(CredentialAuthenticationHandler.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, CredentialAuthenticationHandler>(CredentialAuthenticationHandler.SchemeName, null);
@@ -141,6 +144,7 @@ public static class ViewingHistoryHostingExtensions
             v1.MapChangeFeed();
             v1.MapShadow();
             v1.MapAdmin();
+            v1.MapDeadLetters();
         }
 
         app.MapOperations();

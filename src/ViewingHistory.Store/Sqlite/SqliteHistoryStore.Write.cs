@@ -14,10 +14,11 @@ public sealed partial class SqliteHistoryStore
         }
 
         var keys = sessions.Keys.Select(k => k.Item).Distinct().Order().ToList();
+        var keysJson = Json.Keys(keys);
         return WriteAsync(
             (c, changedAt) =>
             {
-                var stored = ReadSessions(c, keys);
+                var stored = ReadSessions(c, keysJson);
                 var changedSessions = new List<(ItemKey Item, SessionState Session)>();
                 foreach (var (key, state) in sessions)
                 {
@@ -56,7 +57,8 @@ public sealed partial class SqliteHistoryStore
                 // Only items with a changed session can change: the marks did not move.
                 var touched = changedSessions.Select(r => r.Item).Distinct().Order().ToList();
                 var memberMarks = ReadMemberMarks(c, touched.Select(k => k.MemberId).Distinct(StringComparer.Ordinal).ToList());
-                var changed = Recompute(c, touched, stored, memberMarks, changedAt);
+                // touched is a sorted subset of keys: the same list when as long, and then the same JSON parameter.
+                var changed = Recompute(c, touched, stored, memberMarks, changedAt, touched.Count == keys.Count ? keysJson : null);
                 return new ApplyResult(changedSessions.Count, changed);
             },
             cancellationToken);
@@ -160,10 +162,12 @@ public sealed partial class SqliteHistoryStore
         IReadOnlyList<ItemKey> keys,
         Dictionary<ItemKey, Dictionary<string, SessionState>> sessions,
         Dictionary<string, long> memberMarks,
-        long changedAt)
+        long changedAt,
+        string? keysJson = null)
     {
-        var items = ReadItems(c, keys);
-        var titleMarks = ReadTitleMarks(c, keys);
+        keysJson ??= Json.Keys(keys);
+        var items = ReadItems(c, keysJson);
+        var titleMarks = ReadTitleMarks(c, keysJson);
         var upserts = new List<(ItemKey Key, StoredItem Item)>();
         var deletes = new List<ItemKey>();
         var changes = new List<(ItemKey Key, HistoryItem? Item)>();
@@ -240,10 +244,13 @@ public sealed partial class SqliteHistoryStore
         return changes.Count;
     }
 
-    private static Dictionary<ItemKey, Dictionary<string, SessionState>> ReadSessions(WriterCommands c, IReadOnlyList<ItemKey> keys)
+    private static Dictionary<ItemKey, Dictionary<string, SessionState>> ReadSessions(WriterCommands c, IReadOnlyList<ItemKey> keys) =>
+        ReadSessions(c, Json.Keys(keys));
+
+    private static Dictionary<ItemKey, Dictionary<string, SessionState>> ReadSessions(WriterCommands c, string keysJson)
     {
         var sessions = new Dictionary<ItemKey, Dictionary<string, SessionState>>();
-        c.SelectSessions.Parameters["$keys"].Value = Json.Keys(keys);
+        c.SelectSessions.Parameters["$keys"].Value = keysJson;
         using var reader = c.SelectSessions.ExecuteReader();
         while (reader.Read())
         {
@@ -260,10 +267,10 @@ public sealed partial class SqliteHistoryStore
         return sessions;
     }
 
-    private static Dictionary<ItemKey, StoredItem> ReadItems(WriterCommands c, IReadOnlyList<ItemKey> keys)
+    private static Dictionary<ItemKey, StoredItem> ReadItems(WriterCommands c, string keysJson)
     {
         var items = new Dictionary<ItemKey, StoredItem>();
-        c.SelectItems.Parameters["$keys"].Value = Json.Keys(keys);
+        c.SelectItems.Parameters["$keys"].Value = keysJson;
         using var reader = c.SelectItems.ExecuteReader();
         while (reader.Read())
         {
@@ -274,10 +281,10 @@ public sealed partial class SqliteHistoryStore
         return items;
     }
 
-    private static Dictionary<ItemKey, long> ReadTitleMarks(WriterCommands c, IReadOnlyList<ItemKey> keys)
+    private static Dictionary<ItemKey, long> ReadTitleMarks(WriterCommands c, string keysJson)
     {
         var marks = new Dictionary<ItemKey, long>();
-        c.SelectTitleMarks.Parameters["$keys"].Value = Json.Keys(keys);
+        c.SelectTitleMarks.Parameters["$keys"].Value = keysJson;
         using var reader = c.SelectTitleMarks.ExecuteReader();
         while (reader.Read())
         {

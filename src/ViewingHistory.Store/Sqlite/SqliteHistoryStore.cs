@@ -42,6 +42,8 @@ public sealed partial class SqliteHistoryStore : IHistoryStore
 
     public string Path { get; }
 
+    public int ConcurrentWriters => 1;
+
     public async Task InitializeAsync(CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
@@ -63,11 +65,14 @@ public sealed partial class SqliteHistoryStore : IHistoryStore
             try
             {
                 connection.Open();
+                // The writer's page cache (64 MiB, not SQLite's 2 MiB default): every apply reads the sessions, items and
+                // marks it rewrites, and a cache smaller than the hot rows turns those reads into read() calls.
                 Execute(connection, """
                     PRAGMA journal_mode = WAL;
                     PRAGMA synchronous = NORMAL;
                     PRAGMA busy_timeout = 5000;
                     PRAGMA foreign_keys = OFF;
+                    PRAGMA cache_size = -65536;
                     """);
                 using (var tx = connection.BeginTransaction(deferred: false))
                 {

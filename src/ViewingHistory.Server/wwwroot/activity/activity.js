@@ -160,8 +160,9 @@ async function loadPage({ reset = false } = {}) {
     if (!reset && nextCursor) query.set('cursor', nextCursor);
     const page = await call(historyPath(`?${query}`), session.token);
     if (reset) ui.items.replaceChildren();
-    const firstNew = page.items.length ? renderItem(page.items[0]) : null;
-    page.items.forEach((item, i) => ui.items.append(i === 0 ? firstNew : renderItem(item)));
+    const rendered = page.items.map(renderItem);
+    ui.items.append(...rendered);
+    const firstNew = rendered[0];
     nextCursor = page.nextCursor;
     ui.more.hidden = nextCursor === null;
     updateEmpty();

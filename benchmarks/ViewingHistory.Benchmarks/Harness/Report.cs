@@ -1,0 +1,64 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+
+namespace ViewingHistory.Benchmarks.Harness;
+
+/// <summary>
+/// What the suite found: one markdown section and one JSON object per row, written to RESULTS.md and results.json
+/// after every row, so a run cut short still leaves the rows it finished.
+/// </summary>
+public sealed class Report(string directory, string command, bool quick)
+{
+    private readonly List<(string Title, string Markdown)> _sections = [];
+    private readonly Dictionary<string, object> _json = [];
+    private readonly DateTime _started = DateTime.UtcNow;
+
+    public string Directory { get; } = directory;
+
+    public static string F(double v, int decimals = 0) =>
+        double.IsNaN(v) ? "n/a" : v.ToString("N" + decimals.ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture);
+
+    public void Add(string key, string title, string markdown, object json)
+    {
+        _sections.Add((title, markdown));
+        _json[key] = json;
+        Console.WriteLine($"## {title}\n\n{markdown}");
+        Write();
+    }
+
+    public void Write()
+    {
+        var elapsed = DateTime.UtcNow - _started;
+        var sb = new StringBuilder();
+        sb.AppendLine("# Benchmark results");
+        sb.AppendLine();
+        sb.AppendLine("Every figure is a ratio to a ceiling measured in the same run on the same machine, or to the sync mode, with the");
+        sb.AppendLine("absolute value beside it (DESIGN.md, \"Performance method\"). Load comes from a separate process over loopback");
+        sb.AppendLine("(`wrk` for row 1, the suite's own `load` subcommand for the rate-limited rows). The machine has 2 cores shared with");
+        sb.AppendLine("other engineers' builds and tests, so absolute figures move between runs; the 1-minute load average is recorded");
+        sb.AppendLine("beside every measurement (\"load\").");
+        sb.AppendLine();
+        sb.AppendLine("Command (from the repository root):");
+        sb.AppendLine();
+        sb.AppendLine("```");
+        sb.AppendLine(command);
+        sb.AppendLine("```");
+        sb.AppendLine();
+        sb.AppendLine(string.Create(CultureInfo.InvariantCulture,
+            $"This run: {(quick ? "--quick" : "full")}, {Environment.ProcessorCount} cores, started {_started:yyyy-MM-dd HH:mm} UTC, {elapsed.TotalMinutes:N1} min so far, load average at start {File.ReadAllText("/proc/loadavg").Split(' ')[2]} (15 min)."));
+        sb.AppendLine();
+        foreach (var (title, markdown) in _sections)
+        {
+            sb.AppendLine($"## {title}");
+            sb.AppendLine();
+            sb.AppendLine(markdown.TrimEnd());
+            sb.AppendLine();
+        }
+
+        File.WriteAllText(Path.Combine(Directory, "RESULTS.md"), sb.ToString());
+        File.WriteAllText(
+            Path.Combine(Directory, "results.json"),
+            JsonSerializer.Serialize(new { command, quick, started = _started, cores = Environment.ProcessorCount, rows = _json }, new JsonSerializerOptions { WriteIndented = true }));
+    }
+}

@@ -1,0 +1,114 @@
+using System.Diagnostics;
+using System.Text;
+using NATS.Client.Core;
+using NATS.Client.JetStream;
+using NATS.Client.JetStream.Models;
+using ViewingHistory.Benchmarks.Harness;
+using ViewingHistory.Testing;
+using ViewingHistory.Testing.Nats;
+using static ViewingHistory.Benchmarks.Harness.Report;
+
+namespace ViewingHistory.Benchmarks.Rows;
+
+/// <summary>
+/// Row 8: JetStream + PostgreSQL with roles split: one ingest+api process, then 1, 2 and 3 processor processes
+/// draining the same backlog, against raw JetStream publish and raw PostgreSQL upserts measured here.
+/// </summary>
+public static class DistributedRow
+{
+    public static async Task RunAsync(Suite suite)
+    {
+        var pg = await suite.PostgresAsync();
+        var rawPg = suite.Shared.TryGetValue("raw_postgres_rows_per_s", out var v) ? v : await RawUpserts.PostgresAsync(await pg.CreateDatabaseAsync("raw8"), suite.Seconds(3, 6));
+        double rawPublish;
+        await using (var nats = await NatsServer.StartNewAsync())
+        {
+            rawPublish = await RawPublishAsync(nats.Url, suite.Seconds(3, 6));
+        }
+
+        var events = suite.Quick ? 60_000 : 200_000;
+        var rows = new List<(int Processors, double IngestEventsPerSecond, double IngestRequestsPerSecond, double DrainEventsPerSecond, double Coalescing, double Load)>();
+        foreach (var processors in suite.Quick ? new[] { 1, 2 } : [1, 2, 3])
+        {
+            await using var nats = await NatsServer.StartNewAsync();
+            var database = await pg.CreateDatabaseAsync("dist");
+            (string, string)[] common = [("Queue:Kind", "jetstream"), ("Queue:Url", nats.Url), ("Store:Kind", "postgres"), ("Store:ConnectionString", database)];
+            await using var ingest = await Children.StartServerAsync(suite.NewDataDir("ingest"), [.. common, ("Roles", "ingest,api")]);
+            var load = await Children.LoadAsync(ingest.BaseAddress, "0:300", 100, $"d{processors}", concurrency: 16, maxEvents: events);
+            var accepted = load.Phases[0];
+            var clock = Stopwatch.StartNew();
+            var started = new List<ServerProcess>();
+            try
+            {
+                for (var i = 0; i < processors; i++)
+                {
+                    started.Add(await Children.StartServerAsync(suite.NewDataDir("proc"), [.. common, ("Roles", "processor")]));
+                }
+
+                var t0 = clock.Elapsed;
+                double processed = 0, rowsWritten = 0;
+                var deadline = clock.Elapsed + suite.Seconds(90, 240);
+                while (processed < accepted.Events && clock.Elapsed < deadline)
+                {
+                    await Task.Delay(Drain.Interval);
+                    var scrapes = await Task.WhenAll(started.Select(p => Metrics.ScrapeAsync(p.BaseAddress, clock)));
+                    processed = scrapes.Sum(m => m.Processed);
+                    rowsWritten = scrapes.Sum(m => m.Rows);
+                }
+
+                // Processors that started later began draining later: the rate counts from the first one's start.
+                var seconds = (clock.Elapsed - t0).TotalSeconds;
+                rows.Add((processors, accepted.EventsPerSecond, accepted.OkPerSecond, processed / seconds, processed / Math.Max(1, rowsWritten), Children.LoadAverage()));
+            }
+            finally
+            {
+                foreach (var p in started)
+                {
+                    await p.DisposeAsync();
+                }
+            }
+        }
+
+        var sb = new StringBuilder();
+        sb.AppendLine($"One ingest+api process (`Roles=ingest,api`, `Queue:Kind=jetstream`, nats-server 2.9 R1 in a temp dir) takes {F(events)} heartbeat events (16 concurrent 100-event requests) with no processor running; then 1..N processor processes (`Roles=processor`) start and drain the stream into PostgreSQL. Drain rate = events processed (summed over the processors' /metrics) ÷ time from the first processor's start (includes the later ones' start-up).");
+        sb.AppendLine();
+        sb.AppendLine($"Ceilings in this run: raw JetStream publish (1 KB messages, acks awaited in windows of 1,000): **{F(rawPublish)} msgs/s**; raw PostgreSQL upserts: **{F(rawPg)} rows/s**.");
+        sb.AppendLine();
+        sb.AppendLine("| processors | ingest events/s (processors paused) | ingest messages/s ÷ raw publish | drain events/s | events per row write | drain events/s ÷ raw PostgreSQL rows/s | load |");
+        sb.AppendLine("|---:|---:|---:|---:|---:|---:|---:|");
+        foreach (var r in rows)
+        {
+            sb.AppendLine($"| {r.Processors} | {F(r.IngestEventsPerSecond)} | {F(r.IngestRequestsPerSecond / rawPublish, 2)} | {F(r.DrainEventsPerSecond)} | {F(r.Coalescing, 2)} | **{F(r.DrainEventsPerSecond / rawPg, 2)}** | {F(r.Load, 1)} |");
+        }
+
+        suite.Report.Add("row8_distributed", "8. Distributed: JetStream + PostgreSQL, 1..3 processor processes", sb.ToString(), new
+        {
+            raw_jetstream_publish_msgs_per_s = rawPublish,
+            raw_postgres_rows_per_s = rawPg,
+            runs = rows.Select(r => new { processors = r.Processors, ingest_events_per_s = r.IngestEventsPerSecond, drain_events_per_s = r.DrainEventsPerSecond, coalescing = r.Coalescing, load = r.Load }),
+        });
+    }
+
+    private static async Task<double> RawPublishAsync(string url, TimeSpan duration)
+    {
+        await using var connection = new NatsConnection(new NatsOpts { Url = url });
+        var js = new NatsJSContext(connection);
+        await js.CreateStreamAsync(new StreamConfig("RAW", ["raw.>"]) { Storage = StreamConfigStorage.File });
+        var payload = new byte[1024];
+        var clock = Stopwatch.StartNew();
+        long sent = 0;
+        while (clock.Elapsed < duration)
+        {
+            var window = new List<Task>(1000);
+            for (var i = 0; i < 1000; i++)
+            {
+                window.Add(js.PublishAsync("raw.x", payload).AsTask());
+            }
+
+            await Task.WhenAll(window);
+            sent += 1000;
+        }
+
+        return sent / clock.Elapsed.TotalSeconds;
+    }
+}

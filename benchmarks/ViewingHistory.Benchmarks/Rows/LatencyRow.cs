@@ -1,0 +1,54 @@
+using System.Diagnostics;
+using System.Text;
+using ViewingHistory.Benchmarks.Harness;
+using static ViewingHistory.Benchmarks.Harness.Report;
+
+namespace ViewingHistory.Benchmarks.Rows;
+
+/// <summary>Row 4: end-to-end latency (202 to visible in reads) at 25, 50 and 90% of the sustained capacity.</summary>
+public static class LatencyRow
+{
+    private const int EventsPerRequest = 10;
+
+    public static async Task RunAsync(Suite suite)
+    {
+        var sustained = suite.Shared.GetValueOrDefault("sustained_events_per_s", 10_000);
+        var duration = suite.Seconds(8, 30);
+        var rows = new List<(double Fraction, double Rate, PhaseResult Ingest, double E2eP50, double E2eP99, double Batches, double Load)>();
+        await using var server = await Children.StartServerAsync(suite.NewDataDir("latency"));
+        var clock = Stopwatch.StartNew();
+        long first = 0;
+        foreach (var fraction in new[] { 0.25, 0.5, 0.9 })
+        {
+            var rate = fraction * sustained;
+            var before = await Metrics.ScrapeAsync(server.BaseAddress, clock);
+            var report = await Children.LoadAsync(server.BaseAddress, Phases(rate, duration), EventsPerRequest, "lat", first: first, active: 2000);
+            first = report.NextEvent;
+            await Drain.SettleAsync(server, TimeSpan.FromSeconds(60));
+            var after = await Metrics.ScrapeAsync(server.BaseAddress, clock);
+            const string h = "vh_end_to_end_latency_seconds";
+            rows.Add((fraction, rate, report.Phases[0], Metrics.HistogramQuantile(before, after, h, 0.5) * 1000, Metrics.HistogramQuantile(before, after, h, 0.99) * 1000, Metrics.HistogramCount(before, after, h), Children.LoadAverage()));
+        }
+
+        Plots.Lines(Path.Combine(suite.Report.Directory, "latency-vs-load.png"), "End-to-end latency vs offered load (SQLite, async)", "offered events/s", "ms",
+            [("end-to-end p50", rows.Select(r => (r.Rate, r.E2eP50)).ToList()), ("end-to-end p99", rows.Select(r => (r.Rate, r.E2eP99)).ToList()), ("ingest p99", rows.Select(r => (r.Rate, r.Ingest.P99Ms)).ToList())]);
+        var sb = new StringBuilder();
+        sb.AppendLine($"Open loop, {EventsPerRequest}-event requests, {duration.TotalSeconds:N0} s per level, SQLite, default settings; end-to-end latency from the `vh_end_to_end_latency_seconds` histogram between scrapes before and after each level (bucket-interpolated: its bounds are 1, 2.5, 5, 10, 25, 50, 100, 250 ms, ...). Sustained capacity from row 3: {F(sustained)} events/s.");
+        sb.AppendLine();
+        sb.AppendLine("| fraction of sustained | offered events/s | accepted events/s | ingest p50 ms | ingest p99 ms | errors | end-to-end p50 ms | end-to-end p99 ms | batches observed | load |");
+        sb.AppendLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        foreach (var r in rows)
+        {
+            sb.AppendLine($"| {r.Fraction:P0} | {F(r.Rate)} | {F(r.Ingest.EventsPerSecond)} | {F(r.Ingest.P50Ms, 2)} | {F(r.Ingest.P99Ms, 2)} | {r.Ingest.Requests - r.Ingest.Ok} | {F(r.E2eP50, 1)} | {F(r.E2eP99, 1)} | {F(r.Batches)} | {F(r.Load, 1)} |");
+        }
+
+        var half = rows.First(r => r.Fraction == 0.5);
+        sb.AppendLine();
+        sb.AppendLine($"Target: end-to-end p99 < 100 ms at 50% load: **{F(half.E2eP99, 1)} ms** ({(half.E2eP99 < 100 ? "met" : "missed")}). Plot: `latency-vs-load.png`.");
+        suite.Report.Add("row4_latency", "4. End-to-end latency at 25/50/90% of the sustained rate", sb.ToString(),
+            rows.Select(r => new { fraction = r.Fraction, offered_events_per_s = r.Rate, accepted_events_per_s = r.Ingest.EventsPerSecond, ingest_p50_ms = r.Ingest.P50Ms, ingest_p99_ms = r.Ingest.P99Ms, e2e_p50_ms = r.E2eP50, e2e_p99_ms = r.E2eP99, r.Load }).ToList());
+    }
+
+    public static string Phases(double eventsPerSecond, TimeSpan duration, int eventsPerRequest = EventsPerRequest) =>
+        string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{eventsPerSecond / eventsPerRequest:F1}:{duration.TotalSeconds:F0}");
+}

@@ -1,0 +1,33 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace ViewingHistory.Pipeline.Archive;
+
+/// <summary>The <c>Archive</c> configuration section: the Parquet archive of raw accepted events.</summary>
+public sealed record ArchiveOptions
+{
+    public const string Section = "Archive";
+
+    /// <summary>Runs the archive consumer on processor nodes. Default true.</summary>
+    public bool Enabled { get; init; } = true;
+
+    /// <summary>Root of the archive; null: <c>&lt;DataDir&gt;/archive</c>.</summary>
+    public string? Path { get; init; }
+
+    /// <summary>Buffered events are written (and their deliveries acknowledged) at most this long after the first arrived.</summary>
+    public TimeSpan FlushInterval { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>...or as soon as this many events are buffered. Also the most rows one written file holds.</summary>
+    [Range(1, 10_000_000)]
+    public int MaxRowsPerFile { get; init; } = 100_000;
+
+    /// <summary>How often the small files of each hour are merged.</summary>
+    public TimeSpan CompactInterval { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Files smaller than this are "small": an hour with two or more of them is compacted.</summary>
+    [Range(1, long.MaxValue)]
+    public long SmallFileBytes { get; init; } = 32L << 20;
+
+    /// <summary>The most rows a merged file holds; beyond it an hour's small files become several merged files.</summary>
+    [Range(1, 100_000_000)]
+    public int MaxRowsPerCompactedFile { get; init; } = 2_000_000;
+}

@@ -1,0 +1,132 @@
+using System.Globalization;
+using System.Text.Json;
+using NATS.Client.Core;
+using NATS.Client.JetStream;
+using NATS.Client.JetStream.Models;
+using NATS.Client.KeyValueStore;
+using ViewingHistory.Pipeline;
+using ViewingHistory.Server.Configuration;
+using ViewingHistory.Server.Json;
+using ViewingHistory.Store;
+
+namespace ViewingHistory.Server.Feeds;
+
+/// <summary>
+/// Publishes the change feed to the JetStream stream <see cref="FeedOptions.RelayStream"/>, one message per change on
+/// <c>{prefix}.{memberId}</c>, with <c>Nats-Msg-Id</c> = the position. It tails the store's feed (the outbox) from a
+/// position of its own, kept in the KV bucket <c>{stream}_RELAY</c>, and never runs in the processors' path: a slow
+/// or stopped relay delays the stream, not the history. Changes are published one after another, so the stream holds
+/// them in position order; a crash between publishing and saving the position republishes a page, which the stream's
+/// duplicate window drops, as it drops the copies of a second relay running at once.
+/// </summary>
+public sealed partial class ChangeRelay(
+    StoreSet stores,
+    QueueOptions queue,
+    StoreOptions store,
+    FeedOptions options,
+    TimeProvider time,
+    ILogger<ChangeRelay> logger) : BackgroundService
+{
+    private const string PositionKey = "position";
+    private const int PageSize = 1000;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        await using var connection = new NatsConnection(new NatsOpts
+        {
+            Url = queue.Url,
+            Name = "viewing-history-change-relay",
+            ReconnectWaitMin = TimeSpan.FromMilliseconds(100),
+            ReconnectWaitMax = TimeSpan.FromSeconds(1),
+            MaxReconnectRetry = -1,
+        });
+        var js = new NatsJSContext(connection);
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                var kv = await SetUpAsync(js, stoppingToken);
+                await RelayAsync(js, kv, stoppingToken);
+            }
+            catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
+            {
+                // NATS or the store is unreachable: start again from the saved position.
+                LogFailed(ex);
+                await Task.Delay(TimeSpan.FromSeconds(1), time, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            }
+        }
+    }
+
+    private async Task<INatsKVStore> SetUpAsync(NatsJSContext js, CancellationToken cancellationToken)
+    {
+        await js.CreateOrUpdateStreamAsync(
+            new StreamConfig(options.RelayStream, [options.RelaySubjectPrefix + ".>"])
+            {
+                Storage = StreamConfigStorage.File,
+                Retention = StreamConfigRetention.Limits,
+                // A feed with a retention: the oldest changes go first, as they do from the store's outbox.
+                Discard = StreamConfigDiscard.Old,
+                MaxAge = store.ChangeRetention,
+                NumReplicas = queue.Replicas,
+                DuplicateWindow = options.RelayDuplicateWindow,
+            },
+            cancellationToken);
+        var kv = new NatsKVContext(js);
+        return await kv.CreateOrUpdateStoreAsync(
+            new NatsKVConfig(options.RelayStream + "_RELAY") { History = 1, Storage = NatsKVStorageType.File, NumberOfReplicas = queue.Replicas },
+            cancellationToken);
+    }
+
+    private async Task RelayAsync(NatsJSContext js, INatsKVStore kv, CancellationToken cancellationToken)
+    {
+        var position = await ReadPositionAsync(kv, cancellationToken);
+        LogStarted(options.RelayStream, position);
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            var page = await stores.Primary.ReadChangesAsync(position, PageSize, cancellationToken);
+            if (page.Changes.Count == 0)
+            {
+                await Task.Delay(options.RelayPollInterval, time, cancellationToken);
+                continue;
+            }
+
+            foreach (var change in page.Changes)
+            {
+                await PublishAsync(js, change, cancellationToken);
+            }
+
+            position = page.Next;
+            await kv.PutAsync(PositionKey, position.ToString(CultureInfo.InvariantCulture), cancellationToken: cancellationToken);
+        }
+    }
+
+    private static async Task<long> ReadPositionAsync(INatsKVStore kv, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var entry = await kv.GetEntryAsync<string>(PositionKey, cancellationToken: cancellationToken);
+            return long.Parse(entry.Value!, CultureInfo.InvariantCulture);
+        }
+        catch (NatsKVKeyNotFoundException)
+        {
+            return 0;
+        }
+    }
+
+    private async Task PublishAsync(NatsJSContext js, ItemChange change, CancellationToken cancellationToken)
+    {
+        var dto = new ChangeDto(change.Position, change.MemberId, change.TitleId, change.Item is null ? null : ItemDto.From(change.Item));
+        var ack = await js.PublishAsync(
+            $"{options.RelaySubjectPrefix}.{change.MemberId}",
+            JsonSerializer.SerializeToUtf8Bytes(dto, ApiJsonContext.Default.ChangeDto),
+            opts: new NatsJSPubOpts { MsgId = change.Position.ToString(CultureInfo.InvariantCulture) },
+            cancellationToken: cancellationToken);
+        ack.EnsureSuccess();
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Change relay: publishing the change feed to stream {Stream} after position {Position}")]
+    private partial void LogStarted(string stream, long position);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Change relay: failed; starting again from the saved position in 1 s")]
+    private partial void LogFailed(Exception exception);
+}

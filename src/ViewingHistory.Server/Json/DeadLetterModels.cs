@@ -1,0 +1,27 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using ViewingHistory.Core.Events;
+using ViewingHistory.Queue;
+
+namespace ViewingHistory.Server.Json;
+
+/// <summary>One dead letter as the admin API shows it: everything but the payload, which only a replay needs.</summary>
+public sealed record DeadLetterDto(string Id, string Reason, string FailedAt, int EventCount, int PayloadBytes)
+{
+    public static DeadLetterDto From(DeadLetter letter) =>
+        new(letter.Id, letter.Reason, Timestamps.Format(letter.FailedAtMs), letter.EventCount, letter.Payload.Length);
+}
+
+/// <summary><c>GET /v1/admin/dead-letters</c>: the oldest dead letters first, and how many are held in all.</summary>
+public sealed record DeadLetterListDto(IReadOnlyList<DeadLetterDto> DeadLetters, long Count);
+
+public sealed record DeadLetterReplayedDto(int Replayed);
+
+public sealed record DeadLetterPurgedDto(int Purged);
+
+/// <summary>Its own context (not <see cref="ApiJsonContext"/>): admin bodies are off the hot path and evolve separately.</summary>
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
+[JsonSerializable(typeof(DeadLetterListDto))]
+[JsonSerializable(typeof(DeadLetterReplayedDto))]
+[JsonSerializable(typeof(DeadLetterPurgedDto))]
+internal sealed partial class DeadLetterJsonContext : JsonSerializerContext;

@@ -1,0 +1,59 @@
+using System.Net;
+using ViewingHistory.Server.Tests.Infrastructure;
+
+namespace ViewingHistory.Server.Tests.Admin;
+
+/// <summary><c>GET /v1/admin/status</c> (what the ops dashboard shows besides /metrics) and the pages the api role serves.</summary>
+public sealed class AdminAndPagesTests(SyncEmbeddedSqliteFixture fixture) : IClassFixture<SyncEmbeddedSqliteFixture>
+{
+    private readonly ContractClient _client = new(fixture.Client, fixture.EventuallyConsistent);
+
+    [Fact]
+    public async Task Status_shows_mode_rollout_roles_and_the_health_of_each_engine_to_a_service_key()
+    {
+        var status = await _client.GetJsonAsync("/v1/admin/status");
+
+        Assert.Equal("sync", (string?)status["mode"]);
+        Assert.Equal(100, (int?)status["asyncPercent"]);
+        Assert.Equal(["ingest", "processor", "api"], status["roles"]!.AsArray().Select(r => (string?)r));
+        Assert.Equal("embedded", (string?)status["queue"]!["kind"]);
+        Assert.True((bool?)status["queue"]!["healthy"]);
+        Assert.Equal("sqlite", (string?)status["store"]!["kind"]);
+        Assert.True((bool?)status["store"]!["healthy"]);
+    }
+
+    [Theory]
+    [InlineData(null, HttpStatusCode.Unauthorized)]
+    [InlineData(TestCredentials.IngestKey, HttpStatusCode.Forbidden)]
+    [InlineData("member", HttpStatusCode.Forbidden)]
+    public async Task Status_is_refused_to_anything_but_a_service_key(string? credential, HttpStatusCode expected)
+    {
+        using var response = await _client.SendAsync(HttpMethod.Get, "/v1/admin/status", credential == "member" ? TestCredentials.MemberToken("m1") : credential);
+        await ContractClient.ProblemAsync(response, expected);
+    }
+
+    [Theory]
+    [InlineData("/activity/", "Viewing activity")]
+    [InlineData("/ops/", "ViewingHistory · Operations")]
+    public async Task The_pages_are_served_without_credentials_and_allow_nothing_but_the_service_itself(string path, string title)
+    {
+        using var response = await fixture.Client.GetAsync(path);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("text/html", response.Content.Headers.ContentType?.MediaType);
+        Assert.Contains($"<title>{title}</title>", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.StartsWith("default-src 'self'", response.Headers.GetValues("Content-Security-Policy").Single(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("/", "/activity/")]
+    [InlineData("/activity", "/activity/")]
+    [InlineData("/ops", "/ops/")]
+    public async Task Bare_page_paths_redirect_to_the_page(string path, string location)
+    {
+        using var response = await fixture.Client.GetAsync(path);
+
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        Assert.Equal(location, response.Headers.Location?.OriginalString);
+    }
+}
