@@ -28,7 +28,10 @@ public sealed partial class Deployment(string natsUrls, string connectionString,
 
         var settings = Distributed.Settings(dataDir.Path, natsUrls, connectionString, roles);
         settings["Queue:Replicas"] = replicas.ToString(CultureInfo.InvariantCulture);
-        settings["Queue:StreamName"] = StreamName;
+        foreach (var (key, value) in DistributedEngines.StreamSettings(StreamName))
+        {
+            settings[key] = value;
+        }
 
         // A killed processor's unacknowledged batches come back to the others after this, instead of 30 s.
         settings["Queue:AckWait"] = "00:00:03";

@@ -86,11 +86,10 @@ public sealed class PoisonOnJetStreamTests(DistributedEngines engines)
     private async Task<DeadLetter> DeadLetterWithServerAsync(JetStreamEventQueue queue, string connectionString, int maxAttempts, string maxBackoff, Func<Server, Task> act)
     {
         var options = queue.Options;
-        var server = new Server(new Dictionary<string, string?>
+        var settings = new Dictionary<string, string?>
         {
             ["Queue:Kind"] = "jetstream",
             ["Queue:Url"] = options.Url,
-            ["Queue:StreamName"] = options.StreamName,
             ["Queue:AckWait"] = "00:00:01",
             ["Queue:Backoff:0"] = "00:00:01",
             ["Queue:MaxDeliver"] = options.MaxDeliver.ToString(System.Globalization.CultureInfo.InvariantCulture),
@@ -98,7 +97,13 @@ public sealed class PoisonOnJetStreamTests(DistributedEngines engines)
             ["Store:ConnectionString"] = connectionString,
             ["Processor:MaxAttempts"] = maxAttempts.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Processor:MaxBackoff"] = maxBackoff,
-        });
+        };
+        foreach (var (key, value) in DistributedEngines.StreamSettings(options.StreamName))
+        {
+            settings[key] = value;
+        }
+
+        var server = new Server(settings);
         try
         {
             await server.InitializeAsync();
