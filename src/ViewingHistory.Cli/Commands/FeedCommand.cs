@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Net.Http.Headers;
-using System.Text.Json;
 using System.Text.Json.Nodes;
 
 namespace ViewingHistory.Cli.Commands;
@@ -74,7 +73,7 @@ public static class FeedCommand
             var changes = page["changes"]!.AsArray();
             foreach (var change in changes)
             {
-                await output.WriteLineAsync(change!.ToJsonString(JsonOptions));
+                await output.WriteLineAsync(change!.ToJsonString());
             }
 
             await output.FlushAsync(cancellationToken);
@@ -90,6 +89,4 @@ public static class FeedCommand
             }
         }
     }
-
-    private static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = false };
 }

@@ -16,6 +16,7 @@ public sealed partial class ArchiveConsumer(
     string root,
     ArchiveOptions options,
     ArchiveCompactor compactor,
+    ArchiveMetrics metrics,
     TimeProvider time,
     ILogger logger)
 {
@@ -115,6 +116,7 @@ public sealed partial class ArchiveConsumer(
             await consumer.AckAsync(delivery, cancellationToken);
         }
 
+        metrics.Archived(_buffered);
         _buffer.Clear();
         _buffered = 0;
     }

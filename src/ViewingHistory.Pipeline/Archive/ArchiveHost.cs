@@ -9,7 +9,13 @@ namespace ViewingHistory.Pipeline.Archive;
 /// "archive" is opened at start (so the embedded log keeps its events from then on), a consumer that fails is
 /// restarted, and on shutdown the buffer gets <see cref="DrainTimeout"/> to be written and acknowledged.
 /// </summary>
-public sealed partial class ArchiveHost(IEventQueue queue, ArchiveOptions options, string root, TimeProvider time, ILoggerFactory loggers) : IHostedService
+public sealed partial class ArchiveHost(
+    IEventQueue queue,
+    ArchiveOptions options,
+    string root,
+    ArchiveMetrics metrics,
+    TimeProvider time,
+    ILoggerFactory loggers) : IHostedService
 {
     public const string ConsumerName = "archive";
     public static readonly TimeSpan DrainTimeout = TimeSpan.FromSeconds(10);
@@ -51,7 +57,9 @@ public sealed partial class ArchiveHost(IEventQueue queue, ArchiveOptions option
             try
             {
                 _consumer ??= queue.OpenConsumer(ConsumerName);
-                await new ArchiveConsumer(_consumer, root, options, compactor, time, _logger).RunAsync(_stopping.Token, _drain.Token);
+                var consumer = _consumer;
+                metrics.ObserveLag(() => consumer.LagEvents);
+                await new ArchiveConsumer(consumer, root, options, compactor, metrics, time, _logger).RunAsync(_stopping.Token, _drain.Token);
                 return;
             }
             catch (OperationCanceledException) when (_drain.IsCancellationRequested)

@@ -27,7 +27,10 @@ public sealed record ArchiveOptions
     [Range(1, long.MaxValue)]
     public long SmallFileBytes { get; init; } = 32L << 20;
 
-    /// <summary>The most rows a merged file holds; beyond it an hour's small files become several merged files.</summary>
+    /// <summary>
+    /// The most rows a merged file holds; beyond it an hour's small files become several merged files. Compaction holds
+    /// these rows in memory (a few hundred bytes each), so this also bounds its memory.
+    /// </summary>
     [Range(1, 100_000_000)]
-    public int MaxRowsPerCompactedFile { get; init; } = 2_000_000;
+    public int MaxRowsPerCompactedFile { get; init; } = 500_000;
 }

@@ -31,11 +31,14 @@ public static class IngestAdmission
                     return RateLimitPartition.GetNoLimiter(key);
                 }
 
-                return RateLimitPartition.GetTokenBucketLimiter($"{key}:{options.RateLimitPerSecond}:{options.RateLimitBurst}", _ => new TokenBucketRateLimiterOptions
+                // Refill ten times a second when the rate divides evenly (smooth), else once a second (exact).
+                var rate = options.RateLimitPerSecond;
+                var smooth = rate % 10 == 0;
+                return RateLimitPartition.GetTokenBucketLimiter($"{key}:{rate}:{options.RateLimitBurst}", _ => new TokenBucketRateLimiterOptions
                 {
-                    TokenLimit = options.RateLimitBurst > 0 ? options.RateLimitBurst : options.RateLimitPerSecond,
-                    TokensPerPeriod = Math.Max(1, options.RateLimitPerSecond / 10),
-                    ReplenishmentPeriod = TimeSpan.FromMilliseconds(100),
+                    TokenLimit = options.RateLimitBurst > 0 ? options.RateLimitBurst : rate,
+                    TokensPerPeriod = smooth ? rate / 10 : rate,
+                    ReplenishmentPeriod = smooth ? TimeSpan.FromMilliseconds(100) : TimeSpan.FromSeconds(1),
                     QueueLimit = 0,
                     AutoReplenishment = true,
                 });

@@ -68,7 +68,8 @@ public sealed partial class ChangeRelay(
                 Discard = StreamConfigDiscard.Old,
                 MaxAge = store.ChangeRetention,
                 NumReplicas = queue.Replicas,
-                DuplicateWindow = options.RelayDuplicateWindow,
+                // JetStream refuses a duplicate window longer than the stream's max age.
+                DuplicateWindow = options.RelayDuplicateWindow < store.ChangeRetention ? options.RelayDuplicateWindow : store.ChangeRetention,
             },
             cancellationToken);
         var kv = new NatsKVContext(js);
@@ -121,7 +122,12 @@ public sealed partial class ChangeRelay(
             JsonSerializer.SerializeToUtf8Bytes(dto, ApiJsonContext.Default.ChangeDto),
             opts: new NatsJSPubOpts { MsgId = change.Position.ToString(CultureInfo.InvariantCulture) },
             cancellationToken: cancellationToken);
-        ack.EnsureSuccess();
+
+        // A duplicate is a change published before a crash or by another relay: it is in the stream, as wanted.
+        if (!ack.Duplicate)
+        {
+            ack.EnsureSuccess();
+        }
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Change relay: publishing the change feed to stream {Stream} after position {Position}")]

@@ -29,7 +29,11 @@ public static class FeedHostingExtensions
             services.AddHostedService<ChangeRelay>();
         }
 
-        if (configuration.GetSection(ArchiveOptions.Section).Get<ArchiveOptions>() is not { Enabled: false })
+        if (configuration.GetSection(ArchiveOptions.Section).Get<ArchiveOptions>() is { Enabled: false })
+        {
+            services.AddHostedService<ArchiveConsumerRetirement>();
+        }
+        else
         {
             services.AddHostedService(sp =>
             {
@@ -38,6 +42,7 @@ public static class FeedHostingExtensions
                     sp.GetRequiredService<IEventQueue>(),
                     options,
                     options.Path is { Length: > 0 } path ? path : Path.Combine(service.DataDir, "archive"),
+                    new ArchiveMetrics(sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>()),
                     sp.GetRequiredService<TimeProvider>(),
                     sp.GetRequiredService<ILoggerFactory>());
             });

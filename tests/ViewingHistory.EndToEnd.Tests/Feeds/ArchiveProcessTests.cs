@@ -30,17 +30,8 @@ public sealed class ArchiveProcessTests(ITestOutputHelper output) : IDisposable
     public async Task Every_acknowledged_event_is_archived_also_after_a_SIGKILL_and_a_restart_and_compaction_keeps_them()
     {
         var driver = new LoadDriver(IngestKey, $"arc-{Guid.NewGuid():N}"[..16]) { BatchSize = 100 };
-        await using (var server = await ServerProcess.StartAsync(Settings()))
-        {
-            using var stop = new CancellationTokenSource();
-            var load = driver.RunAsync(() => new HttpClient { BaseAddress = server.BaseAddress, Timeout = TimeSpan.FromSeconds(10) }, clients: 4, stop.Token);
-            await Eventually.UntilAsync(() => Task.FromResult(driver.Acknowledged.Count >= 10_000), TimeSpan.FromSeconds(60), "10,000 acknowledged events");
-
-            // Killed while requests are in flight and the archive holds a buffer it has not written yet.
-            await server.KillAsync();
-            await stop.CancelAsync();
-            await load;
-        }
+        // Killed while requests are in flight and the archive holds a buffer it has not written yet.
+        await KillUnderLoad.RunAsync(Settings(), driver, acknowledged: 10_000);
 
         var acknowledged = driver.Acknowledged.Values.Select(e => (string)e["eventId"]!).ToHashSet(StringComparer.Ordinal);
         var sent = driver.Sent.Values.Select(e => (string)e["eventId"]!).ToHashSet(StringComparer.Ordinal);
@@ -53,6 +44,9 @@ public sealed class ArchiveProcessTests(ITestOutputHelper output) : IDisposable
             TimeSpan.FromSeconds(90),
             "every acknowledged eventId in the archive");
         AssertFaithful(archived, driver, sent);
+        var metrics = await restarted.Client.GetStringAsync("/metrics");
+        Assert.Matches(@"(?m)^vh_archive_events_total(\{[^}]*\})? [1-9]", metrics);
+        Assert.Matches(@"(?m)^vh_archive_lag_events(\{[^}]*\})? ", metrics);
 
         // With the load over, compaction leaves at most one small file per hour, and the same events.
         var ids = archived.Select(r => r.EventId).ToHashSet(StringComparer.Ordinal);
@@ -64,6 +58,20 @@ public sealed class ArchiveProcessTests(ITestOutputHelper output) : IDisposable
         Assert.True(ids.SetEquals(compacted.Select(r => r.EventId)), "compaction changed the set of archived eventIds");
         AssertFaithful(compacted, driver, sent);
         output.WriteLine($"archived rows {archived.Count} (distinct {ids.Count}), after compaction {compacted.Count}");
+    }
+
+    [Fact]
+    public async Task Turning_the_archive_off_removes_its_consumer_so_it_no_longer_holds_the_log_back()
+    {
+        await using (var server = await ServerProcess.StartAsync(Settings()))
+        {
+            await server.StopAsync(TimeSpan.FromSeconds(30));
+        }
+
+        var settings = Settings();
+        settings["Archive:Enabled"] = "false";
+        await using var restarted = await ServerProcess.StartAsync(settings);
+        Assert.Contains("queue consumer 'archive' is removed", restarted.Output, StringComparison.Ordinal);
     }
 
     public void Dispose() => _data.Dispose();

@@ -25,7 +25,7 @@ public sealed class OverloadTests(LimitedFixture fixture) : IClassFixture<Limite
     public async Task A_key_over_its_rate_gets_429_with_retry_after_and_other_keys_are_not_affected()
     {
         var statuses = new List<HttpStatusCode>();
-        for (var i = 0; i < 6; i++)
+        for (var i = 0; i < 30 && !statuses.Contains(HttpStatusCode.TooManyRequests); i++)
         {
             using var response = await _api.PostAsync(Ev.Batch(Ev.Make(Ev.NewId("m"), "t")), "second-ingest-key-0123456789");
             statuses.Add(response.StatusCode);

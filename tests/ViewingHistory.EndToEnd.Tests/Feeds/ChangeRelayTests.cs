@@ -1,0 +1,100 @@
+using System.Text;
+using System.Text.Json.Nodes;
+using NATS.Client.Core;
+using NATS.Client.JetStream;
+using NATS.Client.JetStream.Models;
+using ViewingHistory.Testing;
+using ViewingHistory.Testing.Nats;
+
+namespace ViewingHistory.EndToEnd.Tests.Feeds;
+
+/// <summary>
+/// Issue 7 "distributed feed": with <c>Queue:Kind=jetstream</c> every change of the feed is published to the stream
+/// VH_CHANGES exactly once, in position order, on its member's subject, also across a SIGKILL of the server; and the
+/// archive, a second durable consumer of the JetStream queue, holds every acknowledged event.
+/// </summary>
+public sealed class ChangeRelayTests : IAsyncLifetime
+{
+    private const string IngestKey = "e2e-ingest-key-0123456789";
+    private const string ServiceKey = "e2e-service-key-0123456789";
+    private readonly TempDirectory _data = new("vh-e2e-relay");
+    private NatsServer _nats = null!;
+
+    public async Task InitializeAsync() => _nats = await NatsServer.StartNewAsync();
+
+    public async Task DisposeAsync()
+    {
+        await _nats.DisposeAsync();
+        _data.Dispose();
+    }
+
+    private Dictionary<string, string> Settings() => new()
+    {
+        ["DataDir"] = _data.Path,
+        ["Auth:IngestKeys:0"] = IngestKey,
+        ["Auth:ServiceKeys:0"] = ServiceKey,
+        ["Auth:MemberTokenSecret"] = "e2e-member-token-secret-0123456789-abcdef",
+        ["Queue:Kind"] = "jetstream",
+        ["Queue:Url"] = _nats.Url,
+        ["Feed:RelayPollInterval"] = "00:00:00.050",
+        ["Archive:FlushInterval"] = "00:00:00.200",
+    };
+
+    [Fact]
+    public async Task The_relay_publishes_every_change_once_in_position_order_and_the_archive_has_every_event_also_across_a_SIGKILL()
+    {
+        var driver = new LoadDriver(IngestKey, $"rel-{Guid.NewGuid():N}"[..16]) { Members = 10, BatchSize = 20 };
+        // The relay is mid-page: some changes are published and its saved position is behind them.
+        await KillUnderLoad.RunAsync(Settings(), driver, acknowledged: 3_000);
+
+        await using var restarted = await ServerProcess.StartAsync(Settings());
+        await HistoryVerifier.AssertEveryAcknowledgedEventIsReflectedAsync(restarted.Client, ServiceKey, driver, TimeSpan.FromSeconds(90));
+        var feed = await FeedClient.ReadAsync(restarted.Client, ServiceKey);
+
+        await using var nats = new NatsConnection(new NatsOpts { Url = _nats.Url });
+        var js = new NatsJSContext(nats);
+        try
+        {
+            await Eventually.UntilAsync(
+                async () => (await js.GetStreamAsync("VH_CHANGES")).Info.State.Messages,
+                n => n >= feed.Count,
+                TimeSpan.FromSeconds(60),
+                $"{feed.Count} changes in VH_CHANGES");
+        }
+        catch (TimeoutException ex)
+        {
+            throw new TimeoutException($"{ex.Message}\nServer log (tail):\n{restarted.Output[^Math.Min(4000, restarted.Output.Length)..]}", ex);
+        }
+
+        var published = await ReadStreamAsync(js, feed.Count);
+        Assert.Equal(feed.Count, (int)(await js.GetStreamAsync("VH_CHANGES")).Info.State.Messages);
+        Assert.Equal(feed.Select(c => c.ToJsonString()), published.Select(p => p.Change.ToJsonString()));
+        Assert.All(published, p => Assert.Equal("vh.changes." + (string)p.Change["memberId"]!, p.Subject));
+        Assert.All(published, p => Assert.Equal(FeedClient.Position(p.Change).ToString(System.Globalization.CultureInfo.InvariantCulture), p.MsgId));
+
+        var acknowledged = driver.Acknowledged.Values.Select(e => (string)e["eventId"]!).ToHashSet(StringComparer.Ordinal);
+        await Eventually.UntilAsync(
+            () => Task.FromResult(ArchiveQuery.ReadAll(Path.Combine(_data.Path, "archive"))),
+            rows => acknowledged.IsSubsetOf(rows.Select(r => r.EventId)),
+            TimeSpan.FromSeconds(60),
+            "every acknowledged eventId in the archive");
+    }
+
+    private static async Task<List<(string Subject, string? MsgId, JsonObject Change)>> ReadStreamAsync(NatsJSContext js, int count)
+    {
+        var consumer = await js.CreateOrderedConsumerAsync("VH_CHANGES", new NatsJSOrderedConsumerOpts { DeliverPolicy = ConsumerConfigDeliverPolicy.All });
+        var messages = new List<(string, string?, JsonObject)>();
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await foreach (var msg in consumer.ConsumeAsync<byte[]>(cancellationToken: deadline.Token))
+        {
+            var msgId = msg.Headers is { } h && h.TryGetValue("Nats-Msg-Id", out var id) ? id.ToString() : null;
+            messages.Add((msg.Subject, msgId, JsonNode.Parse(Encoding.UTF8.GetString(msg.Data!))!.AsObject()));
+            if (messages.Count == count)
+            {
+                break;
+            }
+        }
+
+        return messages;
+    }
+}
