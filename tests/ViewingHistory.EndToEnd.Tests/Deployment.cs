@@ -10,8 +10,8 @@ namespace ViewingHistory.EndToEnd.Tests;
 /// </summary>
 public sealed partial class Deployment(string natsUrls, string connectionString, int replicas = 1) : IAsyncDisposable
 {
-    public const string IngestKey = "dist-ingest-key-0123456789";
-    public const string ServiceKey = "dist-service-key-0123456789";
+    public const string IngestKey = Distributed.IngestKey;
+    public const string ServiceKey = Distributed.ServiceKey;
 
     private readonly List<ServerProcess> _processes = [];
     private readonly List<TempDirectory> _dataDirs = [];
@@ -26,24 +26,17 @@ public sealed partial class Deployment(string natsUrls, string connectionString,
             _dataDirs.Add(dataDir);
         }
 
-        return new Dictionary<string, string>
+        var settings = Distributed.Settings(dataDir.Path, natsUrls, connectionString, roles);
+        settings["Queue:Replicas"] = replicas.ToString(CultureInfo.InvariantCulture);
+        foreach (var (key, value) in DistributedEngines.StreamSettings(StreamName))
         {
-            ["DataDir"] = dataDir.Path,
-            ["Roles"] = roles,
-            ["Auth:IngestKeys:0"] = IngestKey,
-            ["Auth:ServiceKeys:0"] = ServiceKey,
-            ["Auth:MemberTokenSecret"] = "dist-member-token-secret-0123456789-abcdef",
-            ["Queue:Kind"] = "jetstream",
-            ["Queue:Url"] = natsUrls,
-            ["Queue:Replicas"] = replicas.ToString(CultureInfo.InvariantCulture),
-            ["Queue:StreamName"] = StreamName,
+            settings[key] = value;
+        }
 
-            // A killed processor's unacknowledged batches come back to the others after this, instead of 30 s.
-            ["Queue:AckWait"] = "00:00:03",
-            ["Queue:Backoff:0"] = "00:00:03",
-            ["Store:Kind"] = "postgres",
-            ["Store:ConnectionString"] = connectionString,
-        };
+        // A killed processor's unacknowledged batches come back to the others after this, instead of 30 s.
+        settings["Queue:AckWait"] = "00:00:03";
+        settings["Queue:Backoff:0"] = "00:00:03";
+        return settings;
     }
 
     public async Task<ServerProcess> StartAsync(string roles)
@@ -57,8 +50,7 @@ public sealed partial class Deployment(string natsUrls, string connectionString,
         return process;
     }
 
-    public static HttpClient ClientOf(ServerProcess process) =>
-        new() { BaseAddress = process.BaseAddress, Timeout = TimeSpan.FromSeconds(15) };
+    public static HttpClient ClientOf(ServerProcess process) => Distributed.Client(process, TimeSpan.FromSeconds(15));
 
     /// <summary>The process's <c>vh_processed_events_total</c>; 0 before its first batch, -1 when it does not answer.</summary>
     public static async Task<double> ProcessedAsync(ServerProcess process)

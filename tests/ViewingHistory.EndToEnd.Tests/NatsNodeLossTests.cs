@@ -35,8 +35,9 @@ public sealed class NatsNodeLossTests(DistributedEngines engines, ITestOutputHel
         await stop.CancelAsync();
         await load;
 
-        var statuses = string.Join(", ", driver.Statuses.OrderBy(s => s.Key).Select(s => $"{s.Key}: {s.Value}"));
-        output.WriteLine($"killed {NatsCluster.NodeName(leader)}; acknowledged {driver.Acknowledged.Count} ({acknowledgedAtKill} at the kill); statuses {statuses}");
+        var statuses = driver.StatusSummary();
+        var spooled = front.Output.Contains("spooling accepted batches locally", StringComparison.Ordinal);
+        output.WriteLine($"killed {NatsCluster.NodeName(leader)}; acknowledged {driver.Acknowledged.Count} ({acknowledgedAtKill} at the kill); statuses {statuses}; ingest spooled during the election: {spooled}");
         Assert.True(driver.Statuses.Keys.All(s => s is > 0 and < 500), $"a client saw a 5xx or no answer: {statuses}");
         await HistoryVerifier.AssertEveryAcknowledgedEventIsReflectedAsync(front.Client, Deployment.ServiceKey, driver, TimeSpan.FromSeconds(120));
     }

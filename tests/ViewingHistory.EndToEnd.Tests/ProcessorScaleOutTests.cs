@@ -19,9 +19,9 @@ public sealed class ProcessorScaleOutTests(DistributedEngines engines, ITestOutp
         var front = await deployment.StartAsync("ingest,api");
         var processors = (await Task.WhenAll(deployment.StartAsync("processor"), deployment.StartAsync("processor"))).ToList();
 
-        var driver = new LoadDriver(Deployment.IngestKey, $"so-{Guid.NewGuid():N}"[..16]) { BatchSize = 100 };
+        var driver = new LoadDriver(Deployment.IngestKey, $"so-{Guid.NewGuid():N}"[..16]) { BatchSize = 50 };
         using var stop = new CancellationTokenSource();
-        var load = driver.RunAsync(() => Deployment.ClientOf(front), clients: 6, stop.Token);
+        var load = driver.RunAsync(() => Deployment.ClientOf(front), clients: 4, stop.Token);
         await Eventually.UntilAsync(() => Task.FromResult(driver.Acknowledged.Count >= 3_000), TimeSpan.FromSeconds(90), "3,000 acknowledged events");
         var before = await Deployment.ProcessedRateAsync(processors, TimeSpan.FromSeconds(3));
 

@@ -23,4 +23,15 @@ public sealed class DistributedEngines : IAsyncLifetime
 
     /// <summary>A fresh JetStream stream name (upper case, no dots: a valid stream and subject token).</summary>
     public static string NewStreamName() => "VH_" + Guid.NewGuid().ToString("N").ToUpperInvariant();
+
+    /// <summary>
+    /// Server settings that keep a deployment's JetStream state apart from others on the same server: its event
+    /// stream (and so its DLQ and consumers), and the change relay's stream, subjects and position.
+    /// </summary>
+    public static Dictionary<string, string> StreamSettings(string streamName) => new()
+    {
+        ["Queue:StreamName"] = streamName,
+        ["Feed:RelayStream"] = streamName + "_CHANGES",
+        ["Feed:RelaySubjectPrefix"] = streamName + "_CHANGES",
+    };
 }

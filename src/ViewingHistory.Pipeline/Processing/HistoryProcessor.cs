@@ -123,22 +123,7 @@ public sealed partial class HistoryProcessor(
         }
 
         var permanentFailures = 1;
-        var retry = new ResiliencePipelineBuilder().AddRetry(new RetryStrategyOptions
-        {
-            BackoffType = DelayBackoffType.Exponential,
-            UseJitter = true,
-            Delay = TimeSpan.FromMilliseconds(100),
-            MaxDelay = options.MaxBackoff,
-            MaxRetryAttempts = int.MaxValue,
-            ShouldHandle = args => ValueTask.FromResult(
-                args.Outcome.Exception is { } ex && !cancellationToken.IsCancellationRequested &&
-                (FailureClassifier.IsTransient(ex) || ++permanentFailures < options.MaxAttempts)),
-            OnRetry = async args =>
-            {
-                LogApplyFailed(args.Outcome.Exception!, consumerName, good.Count, FailureClassifier.IsTransient(args.Outcome.Exception!));
-                await consumer.KeepAliveAsync(delivery, cancellationToken);
-            },
-        }).Build();
+        var retry = HoldingRetry(consumer, delivery, good.Count, () => ++permanentFailures < options.MaxAttempts, cancellationToken);
 
         try
         {
@@ -149,6 +134,28 @@ public sealed partial class HistoryProcessor(
             await IsolatePoisonAsync(consumer, delivery, good, cancellationToken);
         }
     }
+
+    /// <summary>
+    /// Retries an apply with jittered exponential backoff while holding the delivery with in-progress acks: transient
+    /// failures always, permanent ones while <paramref name="retryPermanent"/> says so.
+    /// </summary>
+    private ResiliencePipeline HoldingRetry(IQueueConsumer consumer, QueueDelivery delivery, int entries, Func<bool> retryPermanent, CancellationToken cancellationToken) =>
+        new ResiliencePipelineBuilder().AddRetry(new RetryStrategyOptions
+        {
+            BackoffType = DelayBackoffType.Exponential,
+            UseJitter = true,
+            Delay = TimeSpan.FromMilliseconds(100),
+            MaxDelay = options.MaxBackoff,
+            MaxRetryAttempts = int.MaxValue,
+            ShouldHandle = args => ValueTask.FromResult(
+                args.Outcome.Exception is { } ex && !cancellationToken.IsCancellationRequested &&
+                (FailureClassifier.IsTransient(ex) || retryPermanent())),
+            OnRetry = async args =>
+            {
+                LogApplyFailed(args.Outcome.Exception!, consumerName, entries, FailureClassifier.IsTransient(args.Outcome.Exception!));
+                await consumer.KeepAliveAsync(delivery, cancellationToken);
+            },
+        }).Build();
 
     private static bool OnLastDelivery(IQueueConsumer consumer, List<QueueEntry> entries) =>
         consumer.MaxDeliveries is { } max && entries.Exists(e => e.DeliveryCount >= max);
@@ -161,17 +168,7 @@ public sealed partial class HistoryProcessor(
     /// </summary>
     private async Task IsolatePoisonAsync(IQueueConsumer consumer, QueueDelivery delivery, List<QueueEntry> entries, CancellationToken cancellationToken)
     {
-        var transientRetry = new ResiliencePipelineBuilder().AddRetry(new RetryStrategyOptions
-        {
-            BackoffType = DelayBackoffType.Exponential,
-            UseJitter = true,
-            Delay = TimeSpan.FromMilliseconds(100),
-            MaxDelay = options.MaxBackoff,
-            MaxRetryAttempts = int.MaxValue,
-            ShouldHandle = args => ValueTask.FromResult(
-                args.Outcome.Exception is { } ex && !cancellationToken.IsCancellationRequested && FailureClassifier.IsTransient(ex)),
-            OnRetry = args => consumer.KeepAliveAsync(delivery, cancellationToken),
-        }).Build();
+        var transientRetry = HoldingRetry(consumer, delivery, 1, retryPermanent: () => false, cancellationToken);
         foreach (var entry in entries)
         {
             try

@@ -20,7 +20,10 @@ public abstract class DistributedServiceFixture(DistributedEngines engines, stri
         {
             _settings["Queue:Kind"] = "jetstream";
             _settings["Queue:Url"] = engines.Nats.Url;
-            _settings["Queue:StreamName"] = DistributedEngines.NewStreamName();
+            foreach (var (key, value) in DistributedEngines.StreamSettings(DistributedEngines.NewStreamName()))
+            {
+                _settings[key] = value;
+            }
         }
 
         if (postgres)
