@@ -62,16 +62,14 @@ public sealed class IngestPipeline(
 
     private async Task ApplySyncAsync(IReadOnlyList<PlaybackEvent> events, TimeSpan timeout, CancellationToken cancellationToken)
     {
-        using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        cts.CancelAfter(timeout);
         try
         {
-            await stores.Primary.ApplyAsync(BatchReducer.ReduceSessions(events), cts.Token);
+            await Deadline.RunAsync(ct => stores.Primary.ApplyAsync(BatchReducer.ReduceSessions(events), ct), timeout, cancellationToken);
         }
-        catch (Exception ex) when (cts.IsCancellationRequested && !cancellationToken.IsCancellationRequested && ex is not StoreUnavailableException)
+        catch (TimeoutException ex)
         {
-            // Whatever the driver throws once the timeout cancels it (a hung PostgreSQL also leaves its cancel request
-            // unanswered, and Npgsql then breaks the connection with an I/O error) means the same: not applied in time.
+            // Not applied in time: 503. The batch is already durable in the queue, so the processors apply it
+            // (a late commit of this apply is the same whole transaction, never half a batch).
             throw new StoreUnavailableException($"The store did not apply the batch within {timeout.TotalSeconds:0.#} s.", ex);
         }
     }

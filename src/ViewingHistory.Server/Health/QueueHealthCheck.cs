@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using ViewingHistory.Pipeline;
 using ViewingHistory.Queue;
 
 namespace ViewingHistory.Server.Health;
@@ -8,15 +9,13 @@ public sealed class QueueHealthCheck(IEventQueue queue) : IHealthCheck
 {
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(TimeSpan.FromSeconds(2));
         try
         {
-            return await queue.IsHealthyAsync(timeout.Token)
+            return await Deadline.RunAsync(ct => queue.IsHealthyAsync(ct).AsTask(), TimeSpan.FromSeconds(2), cancellationToken)
                 ? HealthCheckResult.Healthy()
                 : HealthCheckResult.Unhealthy("The queue cannot take appends.");
         }
-        catch (Exception ex) when (ex is not OperationCanceledException || timeout.IsCancellationRequested)
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
             return HealthCheckResult.Unhealthy("The queue cannot be reached.");
         }

@@ -8,14 +8,12 @@ public sealed class StoreHealthCheck(StoreSet stores) : IHealthCheck
 {
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(TimeSpan.FromSeconds(2));
         try
         {
-            await stores.Primary.PingAsync(timeout.Token);
+            await Deadline.RunAsync(ct => stores.Primary.PingAsync(ct), TimeSpan.FromSeconds(2), cancellationToken);
             return HealthCheckResult.Healthy();
         }
-        catch (Exception ex) when (ex is not OperationCanceledException || timeout.IsCancellationRequested)
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
             return HealthCheckResult.Unhealthy("The store cannot be reached.");
         }
