@@ -56,12 +56,12 @@ public static class ProcessingRow
         {
             var (dir, database) = (suite.NewDataDir("drainpg"), await pg.CreateDatabaseAsync("drain"));
             var result = await Drain.BacklogAsync(
-                () => Children.StartServerAsync(dir, ("Store:Kind", "postgres"), ("Store:ConnectionString", database), ("Processor:Workers", workers.ToString(inv))),
+                () => Children.StartServerAsync(dir, ("Store:Kind", "postgres"), ("Store:ConnectionString", database), ("Processor:Workers", workers.ToString(inv)), ("Processor:MaxBatchEvents", "16000")),
                 dir,
                 backlogEvents,
                 $"p{workers}",
                 timeout);
-            backlogs.Add(("PostgreSQL", workers, 4000, result, rawPostgres));
+            backlogs.Add(("PostgreSQL", workers, 16_000, result, rawPostgres));
         }
 
         var rawSqliteFirst = rawSqlite;
