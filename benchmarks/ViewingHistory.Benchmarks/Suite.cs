@@ -61,6 +61,11 @@ public sealed class Suite : IAsyncDisposable
         var work = Path.Combine(Path.GetTempPath(), $"vh-bench-{Environment.ProcessId}");
         Directory.CreateDirectory(work);
         await using var suite = new Suite(quick, new Report(output, command, quick), work);
+        if (rowsIndex >= 0)
+        {
+            suite.Report.KeepEarlierRows(rows);
+        }
+
         (int Row, Func<Suite, Task> Run)[] all =
         [
             (1, IngestRow.RunAsync),

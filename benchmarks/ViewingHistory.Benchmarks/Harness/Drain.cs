@@ -15,50 +15,62 @@ public static class Drain
 
     public sealed record BacklogResult(
         double Events, double IngestSeconds, double IngestEventsPerSecond, double DrainEventsPerSecond,
-        double DrainRowsPerSecond, double Coalescing, double WhileIngestingEventsPerSecond, double DrainSeconds, double Load, List<Sample> Samples);
+        double DrainRowsPerSecond, double Coalescing, double WhileIngestingEventsPerSecond, double DrainSeconds, double Backlog, double Load, List<Sample> Samples);
 
     /// <summary>
-    /// Ingests <paramref name="events"/> heartbeat events as fast as the server takes them (the processor falls behind
-    /// and a backlog builds), then measures how fast the processor drains that backlog once ingest has stopped.
+    /// Writes <paramref name="events"/> heartbeat events (100 per entry, as 100-event requests would) straight into the
+    /// embedded log of <paramref name="dataDir"/> with the queue's own append, then starts the server on it: its
+    /// processor faces the whole backlog with no ingest beside it, and the drain rate is measured from the first scrape
+    /// until the lag is zero. (The embedded queue refuses split roles, so there is no other way to pause processing;
+    /// and on these 2 cores ingest alone does not outrun the processor by enough to build a backlog.)
     /// </summary>
-    public static async Task<BacklogResult> BacklogAsync(ServerProcess server, long events, string run, TimeSpan timeout, int active = 2000)
+    public static async Task<BacklogResult> BacklogAsync(Func<Task<ServerProcess>> start, string dataDir, long events, string run, TimeSpan timeout, int active = 2000)
     {
-        var clock = Stopwatch.StartNew();
-        var samples = new List<Sample>();
-        var load = Children.LoadAsync(server.BaseAddress, "0:600", 100, run, concurrency: 16, active: active, maxEvents: events);
-        var ingestEnd = double.NaN;
-        var start = await Metrics.ScrapeAsync(server.BaseAddress, clock);
-        while (clock.Elapsed < timeout)
+        var fill = Stopwatch.StartNew();
+        await using (var queue = new ViewingHistory.Queue.Embedded.EmbeddedEventQueue(new ViewingHistory.Queue.Embedded.EmbeddedQueueOptions { Directory = Path.Combine(dataDir, "queue") }))
         {
-            await Task.Delay(Interval);
-            var m = await Metrics.ScrapeAsync(server.BaseAddress, clock);
-            samples.Add(new Sample(m.At.TotalSeconds, m.Ingested - start.Ingested, m.Processed - start.Processed, m.Rows - start.Rows, m.Lag));
-            if (load.IsCompleted && double.IsNaN(ingestEnd))
+            await queue.InitializeAsync(CancellationToken.None);
+            var workload = new Workload(run, active);
+            var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+            long next = 0;
+            await Task.WhenAll(Enumerable.Range(0, 16).Select(_ => Task.Run(async () =>
             {
-                ingestEnd = m.At.TotalSeconds;
-            }
-
-            if (load.IsCompleted && m.Processed - start.Processed >= samples[^1].Ingested && m.Lag <= 0)
-            {
-                break;
-            }
+                long first;
+                while ((first = Interlocked.Add(ref next, 100) - 100) < events)
+                {
+                    var batch = new ViewingHistory.Core.Events.AcceptedBatch(now, [.. Enumerable.Range(0, 100).Select(k => workload.Event(first + k, now))]);
+                    await queue.AppendAsync(batch, CancellationToken.None);
+                }
+            })));
         }
 
-        await load;
+        var ingestSeconds = fill.Elapsed.TotalSeconds;
+        var (ingestedPerSecond, processedWhileIngesting) = (events / ingestSeconds, 0.0);
+        await using var server = await start();
+        var clock = Stopwatch.StartNew();
+        var samples = new List<Sample>();
+        var initial = await Metrics.ScrapeAsync(server.BaseAddress, clock);
+        samples.Add(new Sample(initial.At.TotalSeconds, 0, initial.Processed, initial.Rows, initial.Lag));
+        while (clock.Elapsed < timeout && samples[^1].Lag > 0)
+        {
+            await Task.Delay(Drain.Interval);
+            var m = await Metrics.ScrapeAsync(server.BaseAddress, clock);
+            samples.Add(new Sample(m.At.TotalSeconds, 0, m.Processed, m.Rows, m.Lag));
+        }
+
         var loadAverage = Children.LoadAverage();
-        var last = samples[^1];
-        var atIngestEnd = samples.Last(s => s.T <= ingestEnd);
-        var drainSeconds = last.T - atIngestEnd.T;
-        var drained = last.Processed - atIngestEnd.Processed;
+        var (s0, s1) = (samples[0], samples[^1]);
+        var seconds = s1.T - s0.T;
         return new BacklogResult(
-            last.Ingested,
-            ingestEnd,
-            last.Ingested / ingestEnd,
-            drainSeconds > 0 ? drained / drainSeconds : double.NaN,
-            drainSeconds > 0 ? (last.Rows - atIngestEnd.Rows) / drainSeconds : double.NaN,
-            last.Processed / Math.Max(1, last.Rows),
-            atIngestEnd.Processed / ingestEnd,
-            drainSeconds,
+            events,
+            ingestSeconds,
+            ingestedPerSecond,
+            seconds > 0 ? (s1.Processed - s0.Processed) / seconds : double.NaN,
+            seconds > 0 ? (s1.Rows - s0.Rows) / seconds : double.NaN,
+            (s1.Processed - s0.Processed) / Math.Max(1, s1.Rows - s0.Rows),
+            processedWhileIngesting,
+            seconds,
+            s0.Lag,
             loadAverage,
             samples);
     }

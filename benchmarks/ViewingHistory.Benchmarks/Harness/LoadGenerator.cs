@@ -60,12 +60,17 @@ public static class LoadGenerator
             second.Record(us, ok, batch);
         }
 
+        // Open-loop requests still in flight when their phase ends are not waited for: the next phase starts on
+        // time (so phases stay aligned with the faults a row injects by the clock), and a late request still counts in
+        // the phase it was due in.
+        var inFlight = new List<Task>();
+        using var gate = new SemaphoreSlim(4096);
+        var finished = new List<(Phase Phase, double Rate, double Seconds)>();
         foreach (var (rate, seconds) in phases)
         {
             var phase = new Phase();
             var start = clock.Elapsed;
             var end = start + TimeSpan.FromSeconds(seconds);
-            var inFlight = new List<Task>();
             if (rate <= 0)
             {
                 var workers = Enumerable.Range(0, concurrency).Select(_ => Task.Run(async () =>
@@ -82,7 +87,6 @@ public static class LoadGenerator
             {
                 var interval = TimeSpan.FromSeconds(1 / rate);
                 var due = start;
-                using var gate = new SemaphoreSlim(4096);
                 while (due < end)
                 {
                     var now = clock.Elapsed;
@@ -113,12 +117,13 @@ public static class LoadGenerator
 
                     await Task.Delay(1);
                 }
-
-                await Task.WhenAll(inFlight);
             }
 
-            results.Add(phase.Result(rate, (clock.Elapsed - start).TotalSeconds));
+            finished.Add((phase, rate, rate <= 0 ? (clock.Elapsed - start).TotalSeconds : seconds));
         }
+
+        await Task.WhenAll(inFlight);
+        results.AddRange(finished.Select(f => f.Phase.Result(f.Rate, f.Seconds)));
 
         var report = new LoadReport(results, timeline.OrderBy(kv => kv.Key).Select(kv => kv.Value.Result(kv.Key)).ToList(), next);
         await File.WriteAllTextAsync(a["out"], JsonSerializer.Serialize(report));

@@ -10,8 +10,8 @@ namespace ViewingHistory.Benchmarks.Harness;
 /// </summary>
 public sealed class Report(string directory, string command, bool quick)
 {
-    private readonly List<(string Title, string Markdown)> _sections = [];
-    private readonly Dictionary<string, object> _json = [];
+    private readonly SortedDictionary<string, (string Title, string Markdown)> _sections = new(StringComparer.Ordinal);
+    private readonly SortedDictionary<string, object> _json = new(StringComparer.Ordinal);
     private readonly DateTime _started = DateTime.UtcNow;
 
     public string Directory { get; } = directory;
@@ -21,10 +21,44 @@ public sealed class Report(string directory, string command, bool quick)
 
     public void Add(string key, string title, string markdown, object json)
     {
-        _sections.Add((title, markdown));
-        _json[key] = json;
+        _sections[key] = (title, markdown);
+        _json[key] = new { title, markdown, data = json };
         Console.WriteLine($"## {title}\n\n{markdown}");
         Write();
+    }
+
+    /// <summary>
+    /// Keeps the rows of an earlier run (its results.json) that this run does not redo, so one row can be run again
+    /// without losing the others; RESULTS.md then says which rows come from which run.
+    /// </summary>
+    public void KeepEarlierRows(IReadOnlySet<int> redone)
+    {
+        var path = Path.Combine(Directory, "results.json");
+        if (!File.Exists(path))
+        {
+            return;
+        }
+
+        using var document = JsonDocument.Parse(File.ReadAllText(path));
+        if (!document.RootElement.TryGetProperty("rows", out var rows))
+        {
+            return;
+        }
+
+        var started = document.RootElement.TryGetProperty("started", out var s) ? s.GetDateTime() : default;
+        var earlierCommand = document.RootElement.TryGetProperty("command", out var c) ? c.GetString() : null;
+        foreach (var row in rows.EnumerateObject())
+        {
+            if (!row.Value.TryGetProperty("markdown", out var markdown) || redone.Contains(row.Name[3] - '0'))
+            {
+                continue;
+            }
+
+            var note = string.Create(CultureInfo.InvariantCulture, $"*From an earlier run: `{earlierCommand}`, started {started:yyyy-MM-dd HH:mm} UTC.*\n\n");
+            var text = markdown.GetString()!;
+            _sections[row.Name] = (row.Value.GetProperty("title").GetString()!, text.StartsWith("*From an earlier run", StringComparison.Ordinal) ? text : note + text);
+            _json[row.Name] = JsonSerializer.Deserialize<JsonElement>(row.Value.GetRawText());
+        }
     }
 
     public void Write()
@@ -48,7 +82,7 @@ public sealed class Report(string directory, string command, bool quick)
         sb.AppendLine(string.Create(CultureInfo.InvariantCulture,
             $"This run: {(quick ? "--quick" : "full")}, {Environment.ProcessorCount} cores, started {_started:yyyy-MM-dd HH:mm} UTC, {elapsed.TotalMinutes:N1} min so far, load average at start {File.ReadAllText("/proc/loadavg").Split(' ')[2]} (15 min)."));
         sb.AppendLine();
-        foreach (var (title, markdown) in _sections)
+        foreach (var (title, markdown) in _sections.Values)
         {
             sb.AppendLine($"## {title}");
             sb.AppendLine();

@@ -44,6 +44,15 @@ public sealed record Workload(string Run, int ActiveSessions, int HeartbeatsPerS
         sb.Append(inv, $"\"seq\":{seq},\"type\":\"{(seq == 0 ? "start" : "progress")}\",\"positionMs\":{seq * 30_000},\"durationMs\":3600000,\"timestamp\":\"{Timestamp}\"}}");
     }
 
+    /// <summary>Event i as the ingest path hands it to the queue.</summary>
+    public ViewingHistory.Core.Events.PlaybackEvent Event(long i, long timestampMs)
+    {
+        var (key, state) = Session(i, timestampMs);
+        return new(state.HeadEventId, key.MemberId, key.TitleId, key.SessionId, state.HeadSeq,
+            state.HeadSeq == 0 ? ViewingHistory.Core.Events.PlaybackEventType.Start : ViewingHistory.Core.Events.PlaybackEventType.Progress,
+            state.PositionMs, state.DurationMs, state.HeadTimestampMs, null);
+    }
+
     /// <summary>Event i as the store sees it after reduction: its session's key and state.</summary>
     public (ViewingHistory.Core.History.SessionKey Key, ViewingHistory.Core.History.SessionState State) Session(long i, long timestampMs)
     {

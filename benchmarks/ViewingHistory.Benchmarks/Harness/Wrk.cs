@@ -63,7 +63,7 @@ public static partial class Wrk
             local m = counter % 1000
             parts[k] = '{"eventId":"' .. tag .. '-' .. counter .. '","memberId":"' .. tag .. 'm' .. m ..
               '","titleId":"t1","sessionId":"s' .. m .. '","seq":' .. counter .. ',"type":"progress","positionMs":' ..
-              (counter % 3600) .. '000,"durationMs":3600000,"timestamp":"' .. ts .. '"}'
+              ((counter % 3600) * 1000) .. ',"durationMs":3600000,"timestamp":"' .. ts .. '"}'
           end
           return wrk.format(nil, nil, nil, "[" .. table.concat(parts, ",") .. "]")
         end

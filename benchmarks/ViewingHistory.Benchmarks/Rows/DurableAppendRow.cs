@@ -12,7 +12,9 @@ public static class DurableAppendRow
 {
     public static async Task RunAsync(Suite suite)
     {
-        var dll = Path.Combine(AppContext.BaseDirectory, "ViewingHistory.Benchmarks.Queue.dll");
+        // Its own build output (built as a dependency of this project), which carries its deps and runtime config.
+        var configuration = AppContext.BaseDirectory.Contains("/Release/", StringComparison.Ordinal) ? "Release" : "Debug";
+        var dll = Path.GetFullPath(Path.Combine(suite.Report.Directory, "ViewingHistory.Benchmarks.Queue", "bin", configuration, "net10.0", "ViewingHistory.Benchmarks.Queue.dll"));
         var info = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true };
         info.ArgumentList.Add(dll);
         if (suite.Quick)
@@ -26,6 +28,11 @@ public static class DurableAppendRow
         using var process = Process.Start(info)!;
         var output = await process.StandardOutput.ReadToEndAsync();
         await process.WaitForExitAsync();
+        if (process.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"The queue benchmark exited with {process.ExitCode}.");
+        }
+
         var lines = output.Split('\n').Where(l => !l.StartsWith("# ", StringComparison.Ordinal));
         var sb = new StringBuilder();
         sb.AppendLine($"`dotnet benchmarks/ViewingHistory.Benchmarks.Queue{(suite.Quick ? " --quick" : "")}`, run by the suite (load {load:N1} at its start). (a) is the ceiling; the ratio columns divide by it.");

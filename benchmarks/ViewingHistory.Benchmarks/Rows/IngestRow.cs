@@ -11,7 +11,7 @@ public static class IngestRow
 
     public static async Task RunAsync(Suite suite)
     {
-        var duration = suite.Seconds(5, 10);
+        var duration = suite.Seconds(3, 10);
         var results = new List<(string Target, int Events, Wrk.Result R)>();
         var (noop, noopUrl) = await Children.StartNoopAsync();
         try

@@ -14,7 +14,9 @@ public static class ProcessingRow
 {
     public static async Task RunAsync(Suite suite)
     {
-        var rawDuration = suite.Seconds(3, 6);
+        var rawDuration = suite.Seconds(2, 6);
+        // The ceiling is measured at the start and again at the end of the row, and the higher kept: on a shared
+        // machine a ceiling measured in a bad moment would flatter every ratio.
         var rawSqlite = RawUpserts.Sqlite(Path.Combine(suite.NewDataDir("raw"), "raw.db"), rawDuration);
         var rawLoad = Children.LoadAverage();
         var pg = await suite.PostgresAsync();
@@ -32,32 +34,39 @@ public static class ProcessingRow
             applyPostgres = await StoreApply.RunAsync(store, rawDuration);
         }
 
-        var backlogEvents = suite.Quick ? 200_000 : 500_000;
+        var backlogEvents = suite.Quick ? 100_000 : 500_000;
         var timeout = suite.Seconds(90, 180);
         var backlogs = new List<(string Store, int Workers, int Batch, Drain.BacklogResult R, double Ceiling)>();
         var inv = System.Globalization.CultureInfo.InvariantCulture;
-        foreach (var (workers, batch) in new[] { (2, 4000), (1, 4000), (1, 16000) })
+        foreach (var (workers, batch) in suite.Quick ? new[] { (1, 4000), (1, 16000) } : [(2, 4000), (1, 4000), (1, 16000)])
         {
             var dir = suite.NewDataDir("drain");
-            await using var server = await Children.StartServerAsync(
+            var result = await Drain.BacklogAsync(
+                () => Children.StartServerAsync(dir, ("Processor:Workers", workers.ToString(inv)), ("Processor:MaxBatchEvents", batch.ToString(inv))),
                 dir,
-                ("Processor:Workers", workers.ToString(inv)),
-                ("Processor:MaxBatchEvents", batch.ToString(inv)));
-            var result = await Drain.BacklogAsync(server, backlogEvents, $"b{workers}x{batch}", timeout);
+                backlogEvents,
+                $"b{workers}x{batch}",
+                timeout);
             backlogs.Add(("SQLite", workers, batch, result, rawSqlite));
             suite.Shared.TryAdd("sqlite_bytes_per_million_events", Bytes(dir, "history.db*") / result.Events * 1e6);
             suite.Shared.TryAdd("queue_bytes_per_million_events", Bytes(Path.Combine(dir, "queue"), "*") / result.Events * 1e6);
         }
 
-        foreach (var workers in suite.Quick ? new[] { 2 } : [1, 2, 4])
+        foreach (var workers in suite.Quick ? Array.Empty<int>() : [1, 2, 4])
         {
-            await using var server = await Children.StartServerAsync(
-                suite.NewDataDir("drainpg"),
-                ("Store:Kind", "postgres"),
-                ("Store:ConnectionString", await pg.CreateDatabaseAsync("drain")),
-                ("Processor:Workers", workers.ToString(inv)));
-            backlogs.Add(("PostgreSQL", workers, 4000, await Drain.BacklogAsync(server, backlogEvents, $"p{workers}", timeout), rawPostgres));
+            var (dir, database) = (suite.NewDataDir("drainpg"), await pg.CreateDatabaseAsync("drain"));
+            var result = await Drain.BacklogAsync(
+                () => Children.StartServerAsync(dir, ("Store:Kind", "postgres"), ("Store:ConnectionString", database), ("Processor:Workers", workers.ToString(inv)), ("Processor:MaxBatchEvents", "16000")),
+                dir,
+                backlogEvents,
+                $"p{workers}",
+                timeout);
+            backlogs.Add(("PostgreSQL", workers, 16_000, result, rawPostgres));
         }
+
+        var rawSqliteFirst = rawSqlite;
+        rawSqlite = Math.Max(rawSqlite, RawUpserts.Sqlite(Path.Combine(suite.NewDataDir("raw"), "raw.db"), rawDuration));
+        backlogs = [.. backlogs.Select(b => b.Store == "SQLite" ? b with { Ceiling = rawSqlite } : b)];
 
         // Sustained capacity (DESIGN.md): the highest offered rate at which the lag stays bounded with processors running.
         var best = backlogs.Where(b => b.Store == "SQLite").MaxBy(b => b.R.DrainEventsPerSecond)!;
@@ -65,9 +74,10 @@ public static class ProcessingRow
         await using (var server = await Children.StartServerAsync(suite.NewDataDir("steady")))
         {
             var rate = Math.Round(best.R.DrainEventsPerSecond * 0.9 / 1000) * 1000;
+            rate = double.IsFinite(rate) && rate > 0 ? rate : 10_000;
             for (var attempt = 0; attempt < 3; attempt++)
             {
-                var r = await Drain.SteadyAsync(server, rate, suite.Seconds(15, 60), $"s{attempt}");
+                var r = await Drain.SteadyAsync(server, rate, suite.Seconds(10, 60), $"s{attempt}");
                 steady.Add(r);
                 if (r.Bounded)
                 {
@@ -84,14 +94,14 @@ public static class ProcessingRow
         suite.Shared["raw_sqlite_rows_per_s"] = rawSqlite;
         suite.Shared["raw_postgres_rows_per_s"] = rawPostgres;
         Plots.Lines(Path.Combine(suite.Report.Directory, "processing-backlog.png"), $"Backlog drain (SQLite, {best.Workers} worker(s), batches of {best.Batch} events)", "seconds", "events",
-            [("ingested", best.R.Samples.Select(s => (s.T, s.Ingested)).ToList()), ("processed", best.R.Samples.Select(s => (s.T, s.Processed)).ToList()), ("queue lag", best.R.Samples.Select(s => (s.T, s.Lag)).ToList())]);
+            [("processed", best.R.Samples.Select(s => (s.T, s.Processed)).ToList()), ("queue lag", best.R.Samples.Select(s => (s.T, s.Lag)).ToList())]);
 
         var sb = new StringBuilder();
         sb.AppendLine("Workload: heartbeat-heavy, 2,000 sessions playing at once (two per member), visited round-robin, one progress heartbeat per event, a new session every 60 heartbeats; 100-event requests.");
         sb.AppendLine();
         sb.AppendLine("Ceilings measured in this run (session-shaped rows, new keys, 1,000 per transaction, no reads, no items, no feed):");
         sb.AppendLine();
-        sb.AppendLine($"- raw SQLite upserts (WAL, synchronous=NORMAL, prepared statement): **{F(rawSqlite)} rows/s** (load {F(rawLoad, 1)})");
+        sb.AppendLine($"- raw SQLite upserts (WAL, synchronous=NORMAL, prepared statement): **{F(rawSqlite)} rows/s** (the higher of {F(rawSqliteFirst)} at the row's start, load {F(rawLoad, 1)}, and a second measurement before the steady stream)");
         sb.AppendLine($"- raw PostgreSQL upserts (unnest arrays, 1,000 per statement): **{F(rawPostgres)} rows/s**");
         sb.AppendLine();
         sb.AppendLine("The store alone (`ApplyAsync` in the benchmark process, batches of 4,000 events reduced to sessions, one caller):");
@@ -101,13 +111,13 @@ public static class ProcessingRow
         sb.AppendLine($"| SQLite | {F(applySqlite.EventsPerSecond)} | {F(applySqlite.SessionsPerSecond)} | {F(applySqlite.Coalescing, 1)} | {F(applySqlite.MeanBatchMs, 1)} | {F(applySqlite.SessionsPerSecond / rawSqlite, 2)} |");
         sb.AppendLine($"| PostgreSQL | {F(applyPostgres.EventsPerSecond)} | {F(applyPostgres.SessionsPerSecond)} | {F(applyPostgres.Coalescing, 1)} | {F(applyPostgres.MeanBatchMs, 1)} | {F(applyPostgres.SessionsPerSecond / rawPostgres, 2)} |");
         sb.AppendLine();
-        sb.AppendLine($"Backlog: {F(backlogEvents)} events ingested as fast as the server takes them (16 concurrent 100-event requests, closed loop), the processor running all along; then the backlog left when ingest stopped drains alone. The server process, the load generator and the benchmark share the 2 cores.");
+        sb.AppendLine($"Backlog: {F(backlogEvents)} heartbeat events appended straight into the server's embedded log (100 per entry, with the queue's own `AppendAsync`) before it starts; the processor then drains them with no ingest beside it, measured from the first /metrics scrape (the server is ready) until the lag is zero. (The embedded queue refuses split roles, and on these cores ingest does not outrun the processor by enough to build a backlog: see the steady stream below.)");
         sb.AppendLine();
-        sb.AppendLine("| store | workers | max batch events | ingest events/s (processor running) | processed events/s while ingesting | drain events/s (ingest stopped) | drain session rows/s | events per row write | drain events/s ÷ raw rows/s | drain s | load |");
-        sb.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        sb.AppendLine("| store | workers | max batch events | backlog when ready | drain events/s | drain session rows/s | events per row write | drain events/s ÷ raw rows/s | drain s | load |");
+        sb.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var (store, workers, batch, r, ceiling) in backlogs)
         {
-            sb.AppendLine($"| {store} | {workers} | {F(batch)} | {F(r.IngestEventsPerSecond)} | {F(r.WhileIngestingEventsPerSecond)} | {F(r.DrainEventsPerSecond)} | {F(r.DrainRowsPerSecond)} | {F(r.Coalescing, 2)} | **{F(r.DrainEventsPerSecond / ceiling, 2)}** | {F(r.DrainSeconds, 1)} | {F(r.Load, 1)} |");
+            sb.AppendLine($"| {store} | {workers} | {F(batch)} | {F(r.Backlog)} | {F(r.DrainEventsPerSecond)} | {F(r.DrainRowsPerSecond)} | {F(r.Coalescing, 2)} | **{F(r.DrainEventsPerSecond / ceiling, 2)}** | {F(r.DrainSeconds, 1)} | {F(r.Load, 1)} |");
         }
 
         sb.AppendLine();
@@ -121,7 +131,7 @@ public static class ProcessingRow
         }
 
         sb.AppendLine();
-        sb.AppendLine($"**Sustained capacity (SQLite): {F(sustained)} events/s = {F(sustained / rawSqlite, 2)} × the raw SQLite upsert ceiling** (target ≥ 0.5). Peak ingest with the processor behind: {F(backlogs.Max(b => b.R.IngestEventsPerSecond))} events/s. Plot: `processing-backlog.png` (the SQLite backlog with the best drain rate).");
+        sb.AppendLine($"**Sustained capacity (SQLite): {F(sustained)} events/s = {F(sustained / rawSqlite, 2)} × the raw SQLite upsert ceiling** (target ≥ 0.5). Plot: `processing-backlog.png` (the SQLite backlog with the best drain rate).");
         suite.Report.Add("row3_processing", "3. Processing: queue to store against raw batched upserts", sb.ToString(), new
         {
             raw_sqlite_rows_per_s = rawSqlite,
