@@ -137,37 +137,13 @@ public sealed partial class PostgresHistoryStore
     /// <summary>Recomputes the items of <paramref name="keys"/> and writes, set-based, the rows and changes that differ.</summary>
     private async Task<int> WriteItemsAsync(NpgsqlConnection connection, NpgsqlTransaction tx, State state, IEnumerable<ItemKey> keys, CancellationToken cancellationToken)
     {
-        var upserts = new List<(ItemKey Key, StoredItem Item)>();
-        var deletes = new List<ItemKey>();
-        var changes = new List<(ItemKey Key, HistoryItem? Item)>();
-        foreach (var key in keys)
-        {
-            var before = state.Items.GetValueOrDefault(key);
-            long? memberMark = state.MemberMarks.TryGetValue(key.MemberId, out var mm) ? mm : null;
-            long? titleMark = state.TitleMarks.TryGetValue(key, out var tm) ? tm : null;
-            var sessions = state.Sessions.TryGetValue(key, out var list) ? list : [];
-            var after = StoredItem.Compute(key.TitleId, sessions, ItemComputer.EffectiveMark(memberMark, titleMark));
-            var write = ItemWrites.Classify(before, after);
-            if (write == ItemWrite.None)
-            {
-                continue;
-            }
-
-            if (after is null)
-            {
-                deletes.Add(key);
-            }
-            else
-            {
-                upserts.Add((key, after));
-            }
-
-            if (write == ItemWrite.Change)
-            {
-                changes.Add((key, after?.Item));
-            }
-        }
-
+        var plan = ItemWritePlan.For(
+            keys,
+            key => state.Items.GetValueOrDefault(key),
+            key => state.Sessions.TryGetValue(key, out var list) ? list : [],
+            state.MemberMarks,
+            state.TitleMarks);
+        var (upserts, deletes, changes) = (plan.Upserts, plan.Deletes, plan.Changes);
         if (upserts.Count == 0 && deletes.Count == 0)
         {
             return 0;

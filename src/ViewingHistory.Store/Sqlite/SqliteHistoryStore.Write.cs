@@ -168,35 +168,13 @@ public sealed partial class SqliteHistoryStore
         keysJson ??= Json.Keys(keys);
         var items = ReadItems(c, keysJson);
         var titleMarks = ReadTitleMarks(c, keysJson);
-        var upserts = new List<(ItemKey Key, StoredItem Item)>();
-        var deletes = new List<ItemKey>();
-        var changes = new List<(ItemKey Key, HistoryItem? Item)>();
-        foreach (var key in keys)
-        {
-            long? memberMark = memberMarks.TryGetValue(key.MemberId, out var mm) ? mm : null;
-            long? titleMark = titleMarks.TryGetValue(key, out var tm) ? tm : null;
-            IReadOnlyCollection<SessionState> ofItem = sessions.TryGetValue(key, out var found) ? found.Values : [];
-            var after = StoredItem.Compute(key.TitleId, ofItem, ItemComputer.EffectiveMark(memberMark, titleMark));
-            var write = ItemWrites.Classify(items.GetValueOrDefault(key), after);
-            if (write == ItemWrite.None)
-            {
-                continue;
-            }
-
-            if (after is null)
-            {
-                deletes.Add(key);
-            }
-            else
-            {
-                upserts.Add((key, after));
-            }
-
-            if (write == ItemWrite.Change)
-            {
-                changes.Add((key, after?.Item));
-            }
-        }
+        var plan = ItemWritePlan.For(
+            keys,
+            key => items.GetValueOrDefault(key),
+            key => sessions.TryGetValue(key, out var found) ? found.Values : [],
+            memberMarks,
+            titleMarks);
+        var (upserts, deletes, changes) = (plan.Upserts, plan.Deletes, plan.Changes);
 
         if (upserts.Count > 0)
         {
