@@ -44,7 +44,7 @@ public sealed class OverloadProcessTests : IDisposable
                 Assert.True(second.Headers.RetryAfter?.Delta >= TimeSpan.FromSeconds(1));
                 return true;
             },
-            TimeSpan.FromSeconds(10),
+            TimeSpan.FromSeconds(30),
             "a 503 while the slot is held");
 
         slow.Finish();
@@ -72,19 +72,29 @@ public sealed class OverloadProcessTests : IDisposable
 
         public void Finish() => _finish.TrySetResult();
 
+        /// <summary>
+        /// Leading whitespace (valid JSON) at a few KB a second until told to finish: the request holds its slot,
+        /// and stays above Kestrel's minimum body data rate, so it is not cut off as a slow client meanwhile.
+        /// </summary>
         protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context)
         {
-            await stream.WriteAsync(_body.AsMemory(0, 1));
-            await stream.FlushAsync();
-            Started.TrySetResult();
-            await _finish.Task.WaitAsync(TimeSpan.FromSeconds(20));
-            await stream.WriteAsync(_body.AsMemory(1));
+            var padding = Encoding.UTF8.GetBytes(new string(' ', 4096));
+            for (var i = 0; i < 120 && !_finish.Task.IsCompleted; i++)
+            {
+                await stream.WriteAsync(padding);
+                await stream.FlushAsync();
+                Started.TrySetResult();
+                await Task.WhenAny(_finish.Task, Task.Delay(TimeSpan.FromMilliseconds(250)));
+            }
+
+            await stream.WriteAsync(_body);
         }
 
         protected override bool TryComputeLength(out long length)
         {
-            length = _body.Length;
-            return true;
+            // Chunked: the padding's length is not known in advance.
+            length = 0;
+            return false;
         }
     }
 }
