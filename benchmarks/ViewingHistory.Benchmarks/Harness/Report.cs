@@ -61,6 +61,21 @@ public sealed class Report(string directory, string command, bool quick)
         }
     }
 
+    /// <summary>Numeric figures of a row kept from an earlier run (its JSON data), by name.</summary>
+    public IEnumerable<(string Key, double Value)> EarlierFigures(string row, params string[] names)
+    {
+        if (_json.GetValueOrDefault(row) is JsonElement element && element.TryGetProperty("data", out var data))
+        {
+            foreach (var name in names)
+            {
+                if (data.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number)
+                {
+                    yield return (name, v.GetDouble());
+                }
+            }
+        }
+    }
+
     public void Write()
     {
         var elapsed = DateTime.UtcNow - _started;
@@ -90,9 +105,18 @@ public sealed class Report(string directory, string command, bool quick)
             sb.AppendLine();
         }
 
+        // What the figures mean, what changed because of them and what limits remain: written by hand in NOTES.md
+        // (the program cannot know it), kept with the figures it reads.
+        var notes = Path.Combine(Directory, "NOTES.md");
+        if (File.Exists(notes))
+        {
+            sb.AppendLine(File.ReadAllText(notes).TrimEnd());
+            sb.AppendLine();
+        }
+
         File.WriteAllText(Path.Combine(Directory, "RESULTS.md"), sb.ToString());
         File.WriteAllText(
             Path.Combine(Directory, "results.json"),
-            JsonSerializer.Serialize(new { command, quick, started = _started, cores = Environment.ProcessorCount, rows = _json }, new JsonSerializerOptions { WriteIndented = true }));
+            JsonSerializer.Serialize(new { command, quick, started = _started, cores = Environment.ProcessorCount, rows = _json }, new JsonSerializerOptions { WriteIndented = true, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals }));
     }
 }
