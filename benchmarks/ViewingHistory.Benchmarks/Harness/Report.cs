@@ -57,7 +57,7 @@ public sealed class Report(string directory, string command, bool quick)
             var note = string.Create(CultureInfo.InvariantCulture, $"*From an earlier run: `{earlierCommand}`, started {started:yyyy-MM-dd HH:mm} UTC.*\n\n");
             var text = markdown.GetString()!;
             _sections[row.Name] = (row.Value.GetProperty("title").GetString()!, text.StartsWith("*From an earlier run", StringComparison.Ordinal) ? text : note + text);
-            _json[row.Name] = JsonSerializer.Deserialize<JsonElement>(row.Value.GetRawText());
+            _json[row.Name] = new { title = _sections[row.Name].Title, markdown = _sections[row.Name].Markdown, data = row.Value.GetProperty("data").Clone() };
         }
     }
 
@@ -88,11 +88,13 @@ public sealed class Report(string directory, string command, bool quick)
         sb.AppendLine("other engineers' builds and tests, so absolute figures move between runs; the 1-minute load average is recorded");
         sb.AppendLine("beside every measurement (\"load\").");
         sb.AppendLine();
-        sb.AppendLine("Command (from the repository root):");
+        sb.AppendLine("Command (from the repository root; add `-- --quick` for the short variant, `-- --rows 3,5` to redo some rows):");
         sb.AppendLine();
         sb.AppendLine("```");
-        sb.AppendLine(command);
+        sb.AppendLine("dotnet run -c Release --project benchmarks/ViewingHistory.Benchmarks");
         sb.AppendLine("```");
+        sb.AppendLine();
+        sb.AppendLine($"Latest invocation: `{command}`; rows kept from earlier invocations name theirs.");
         sb.AppendLine();
         sb.AppendLine(string.Create(CultureInfo.InvariantCulture,
             $"This run: {(quick ? "--quick" : "full")}, {Environment.ProcessorCount} cores, started {_started:yyyy-MM-dd HH:mm} UTC, {elapsed.TotalMinutes:N1} min so far, load average at start {File.ReadAllText("/proc/loadavg").Split(' ')[2]} (15 min)."));
