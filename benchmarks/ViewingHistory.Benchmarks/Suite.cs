@@ -126,7 +126,8 @@ public sealed class Suite : IAsyncDisposable
         }
     }
 
-    private static string FindBenchmarksDirectory()
+    /// <summary>The repository's benchmarks/ directory (found above this program's output).</summary>
+    public static string FindBenchmarksDirectory()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {
