@@ -47,12 +47,6 @@ public interface IHistoryStore : IAsyncDisposable
     /// </summary>
     Task<long> PruneChangesAsync(long olderThanMs, CancellationToken cancellationToken);
 
-    /// <summary>
-    /// How many <see cref="ApplyAsync"/> calls can usefully run at once: the processor's default worker count. SQLite
-    /// has one writer, so a second concurrent apply only queues on its lock (and splits one transaction into two).
-    /// </summary>
-    int ConcurrentWriters { get; }
-
     /// <summary>Throws when the store cannot be reached.</summary>
     Task PingAsync(CancellationToken cancellationToken);
 }

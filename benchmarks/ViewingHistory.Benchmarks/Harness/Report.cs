@@ -57,7 +57,22 @@ public sealed class Report(string directory, string command, bool quick)
             var note = string.Create(CultureInfo.InvariantCulture, $"*From an earlier run: `{earlierCommand}`, started {started:yyyy-MM-dd HH:mm} UTC.*\n\n");
             var text = markdown.GetString()!;
             _sections[row.Name] = (row.Value.GetProperty("title").GetString()!, text.StartsWith("*From an earlier run", StringComparison.Ordinal) ? text : note + text);
-            _json[row.Name] = JsonSerializer.Deserialize<JsonElement>(row.Value.GetRawText());
+            _json[row.Name] = new { title = _sections[row.Name].Title, markdown = _sections[row.Name].Markdown, data = row.Value.GetProperty("data").Clone() };
+        }
+    }
+
+    /// <summary>Numeric figures of a row kept from an earlier run (its JSON data), by name.</summary>
+    public IEnumerable<(string Key, double Value)> EarlierFigures(string row, params string[] names)
+    {
+        if (_json.GetValueOrDefault(row) is JsonElement element && element.TryGetProperty("data", out var data))
+        {
+            foreach (var name in names)
+            {
+                if (data.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number)
+                {
+                    yield return (name, v.GetDouble());
+                }
+            }
         }
     }
 
@@ -73,11 +88,13 @@ public sealed class Report(string directory, string command, bool quick)
         sb.AppendLine("other engineers' builds and tests, so absolute figures move between runs; the 1-minute load average is recorded");
         sb.AppendLine("beside every measurement (\"load\").");
         sb.AppendLine();
-        sb.AppendLine("Command (from the repository root):");
+        sb.AppendLine("Command (from the repository root; add `-- --quick` for the short variant, `-- --rows 3,5` to redo some rows):");
         sb.AppendLine();
         sb.AppendLine("```");
-        sb.AppendLine(command);
+        sb.AppendLine("dotnet run -c Release --project benchmarks/ViewingHistory.Benchmarks");
         sb.AppendLine("```");
+        sb.AppendLine();
+        sb.AppendLine($"Latest invocation: `{command}`; rows kept from earlier invocations name theirs.");
         sb.AppendLine();
         sb.AppendLine(string.Create(CultureInfo.InvariantCulture,
             $"This run: {(quick ? "--quick" : "full")}, {Environment.ProcessorCount} cores, started {_started:yyyy-MM-dd HH:mm} UTC, {elapsed.TotalMinutes:N1} min so far, load average at start {File.ReadAllText("/proc/loadavg").Split(' ')[2]} (15 min)."));
@@ -90,9 +107,18 @@ public sealed class Report(string directory, string command, bool quick)
             sb.AppendLine();
         }
 
+        // What the figures mean, what changed because of them and what limits remain: written by hand in NOTES.md
+        // (the program cannot know it), kept with the figures it reads.
+        var notes = Path.Combine(Directory, "NOTES.md");
+        if (File.Exists(notes))
+        {
+            sb.AppendLine(File.ReadAllText(notes).TrimEnd());
+            sb.AppendLine();
+        }
+
         File.WriteAllText(Path.Combine(Directory, "RESULTS.md"), sb.ToString());
         File.WriteAllText(
             Path.Combine(Directory, "results.json"),
-            JsonSerializer.Serialize(new { command, quick, started = _started, cores = Environment.ProcessorCount, rows = _json }, new JsonSerializerOptions { WriteIndented = true }));
+            JsonSerializer.Serialize(new { command, quick, started = _started, cores = Environment.ProcessorCount, rows = _json }, new JsonSerializerOptions { WriteIndented = true, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals }));
     }
 }

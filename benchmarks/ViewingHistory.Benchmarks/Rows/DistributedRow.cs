@@ -40,10 +40,8 @@ public static class DistributedRow
             var started = new List<ServerProcess>();
             try
             {
-                for (var i = 0; i < processors; i++)
-                {
-                    started.Add(await Children.StartServerAsync(suite.NewDataDir("proc"), [.. common, ("Roles", "processor")]));
-                }
+                // Started together, so that they share the backlog from the start.
+                started.AddRange(await Task.WhenAll(Enumerable.Range(0, processors).Select(_ => Children.StartServerAsync(suite.NewDataDir("proc"), [.. common, ("Roles", "processor")]))));
 
                 // The rate counts between the first scrape after every processor is ready (what they drained while
                 // starting is left out of both the events and the time) and the scrape that finds the backlog done.

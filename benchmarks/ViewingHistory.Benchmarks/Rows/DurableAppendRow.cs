@@ -14,7 +14,7 @@ public static class DurableAppendRow
     {
         // Its own build output (built as a dependency of this project), which carries its deps and runtime config.
         var configuration = AppContext.BaseDirectory.Contains("/Release/", StringComparison.Ordinal) ? "Release" : "Debug";
-        var dll = Path.GetFullPath(Path.Combine(suite.Report.Directory, "ViewingHistory.Benchmarks.Queue", "bin", configuration, "net10.0", "ViewingHistory.Benchmarks.Queue.dll"));
+        var dll = Path.GetFullPath(Path.Combine(Suite.FindBenchmarksDirectory(), "ViewingHistory.Benchmarks.Queue", "bin", configuration, "net10.0", "ViewingHistory.Benchmarks.Queue.dll"));
         var info = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true };
         info.ArgumentList.Add(dll);
         if (suite.Quick)

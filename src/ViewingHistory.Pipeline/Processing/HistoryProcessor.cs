@@ -191,7 +191,7 @@ public sealed partial class HistoryProcessor(
 
     private async Task ApplyAsync(IReadOnlyList<QueueEntry> entries, CancellationToken cancellationToken)
     {
-        var workers = options.Workers ?? store.ConcurrentWriters;
+        var workers = options.Workers;
         var parts = new List<PlaybackEvent>[workers];
         var events = 0;
         foreach (var entry in entries)

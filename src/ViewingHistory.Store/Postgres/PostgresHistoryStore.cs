@@ -52,13 +52,6 @@ public sealed partial class PostgresHistoryStore : IHistoryStore
 
     public string? Schema { get; }
 
-    /// <summary>
-    /// Applies of different members run side by side (row locks are per member), and an apply mostly waits on round
-    /// trips, so more workers than cores still help: benchmarks/RESULTS.md, row 3 (2 cores: 1, 2, 4 workers drained
-    /// 24k, 38k, 74k events/s).
-    /// </summary>
-    public int ConcurrentWriters => 4;
-
     public async Task InitializeAsync(CancellationToken cancellationToken)
     {
         await GuardAsync(

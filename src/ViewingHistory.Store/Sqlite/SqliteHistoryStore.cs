@@ -42,8 +42,6 @@ public sealed partial class SqliteHistoryStore : IHistoryStore
 
     public string Path { get; }
 
-    public int ConcurrentWriters => 1;
-
     public async Task InitializeAsync(CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
