@@ -1,5 +1,5 @@
 using System.Net;
-using System.Net.Http.Headers;
+using System.Net.Sockets;
 using System.Text;
 using ViewingHistory.Testing;
 
@@ -23,78 +23,60 @@ public sealed class OverloadProcessTests : IDisposable
             ["Ingest:MaxConcurrentRequests"] = "1",
         });
 
-        // The first request holds the only slot while its body trickles in.
-        var slow = new TricklingContent(Body("slow"));
-        using var first = new HttpRequestMessage(HttpMethod.Post, "/v1/playback/events") { Content = slow };
-        first.Headers.TryAddWithoutValidation("Authorization", "Bearer " + IngestKey);
-        var firstResponse = server.Client.SendAsync(first);
-        await slow.Started.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        // The first request holds the only slot while its chunked body trickles in over a raw socket: leading
+        // whitespace (valid JSON) a few KB a second, above Kestrel's minimum data rate, until the probes are done.
+        using var tcp = new TcpClient();
+        await tcp.ConnectAsync(IPAddress.Loopback, server.Port);
+        var socket = tcp.GetStream();
+        await socket.WriteAsync(Encoding.ASCII.GetBytes(
+            $"POST /v1/playback/events HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {IngestKey}\r\n" +
+            "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"));
+        using var finish = new CancellationTokenSource();
+        var trickle = Task.Run(async () =>
+        {
+            var chunk = Encoding.ASCII.GetBytes("1000\r\n" + new string(' ', 4096) + "\r\n");
+            for (var i = 0; i < 240 && !finish.IsCancellationRequested; i++)
+            {
+                await socket.WriteAsync(chunk);
+                await Task.Delay(TimeSpan.FromMilliseconds(250), finish.Token).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            }
+        });
+
+        var seen = new List<int>();
         await Eventually.UntilAsync(
             async () =>
             {
                 using var probe = new HttpRequestMessage(HttpMethod.Post, "/v1/playback/events") { Content = new StringContent(Body("probe"), Encoding.UTF8, "application/json") };
                 probe.Headers.TryAddWithoutValidation("Authorization", "Bearer " + IngestKey);
                 using var second = await server.Client.SendAsync(probe);
+                seen.Add((int)second.StatusCode);
                 if (second.StatusCode != HttpStatusCode.ServiceUnavailable)
                 {
-                    return false;
+                    return string.Join(", ", seen.TakeLast(5));
                 }
 
                 Assert.Equal("application/problem+json", second.Content.Headers.ContentType?.MediaType);
                 Assert.True(second.Headers.RetryAfter?.Delta >= TimeSpan.FromSeconds(1));
-                return true;
+                return "503";
             },
+            status => status == "503",
             TimeSpan.FromSeconds(30),
             "a 503 while the slot is held");
 
-        slow.Finish();
-        using var done = await firstResponse.WaitAsync(TimeSpan.FromSeconds(10));
-        Assert.Equal(HttpStatusCode.Accepted, done.StatusCode);
+        // Finish the held request: its body completes and it is accepted.
+        await finish.CancelAsync();
+        await trickle;
+        var body = Encoding.UTF8.GetBytes(Body("slow"));
+        await socket.WriteAsync(Encoding.ASCII.GetBytes($"{body.Length:x}\r\n"));
+        await socket.WriteAsync(body);
+        await socket.WriteAsync(Encoding.ASCII.GetBytes("\r\n0\r\n\r\n"));
+        using var reader = new StreamReader(socket, Encoding.ASCII);
+        var statusLine = await reader.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.StartsWith("HTTP/1.1 202", statusLine, StringComparison.Ordinal);
     }
 
     public void Dispose() => _data.Dispose();
 
     private static string Body(string member) =>
         $$"""[{"eventId":"{{Guid.NewGuid():N}}","memberId":"{{member}}","titleId":"t","sessionId":"s","seq":0,"type":"start","positionMs":0,"durationMs":1000,"timestamp":"2026-01-01T00:00:00Z"}]""";
-
-    private sealed class TricklingContent : HttpContent
-    {
-        private readonly byte[] _body;
-        private readonly TaskCompletionSource _finish = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-        public TricklingContent(string body)
-        {
-            _body = Encoding.UTF8.GetBytes(body);
-            Headers.ContentType = new MediaTypeHeaderValue("application/json");
-        }
-
-        public TaskCompletionSource Started { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-        public void Finish() => _finish.TrySetResult();
-
-        /// <summary>
-        /// Leading whitespace (valid JSON) at a few KB a second until told to finish: the request holds its slot,
-        /// and stays above Kestrel's minimum body data rate, so it is not cut off as a slow client meanwhile.
-        /// </summary>
-        protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context)
-        {
-            var padding = Encoding.UTF8.GetBytes(new string(' ', 4096));
-            for (var i = 0; i < 120 && !_finish.Task.IsCompleted; i++)
-            {
-                await stream.WriteAsync(padding);
-                await stream.FlushAsync();
-                Started.TrySetResult();
-                await Task.WhenAny(_finish.Task, Task.Delay(TimeSpan.FromMilliseconds(250)));
-            }
-
-            await stream.WriteAsync(_body);
-        }
-
-        protected override bool TryComputeLength(out long length)
-        {
-            // Chunked: the padding's length is not known in advance.
-            length = 0;
-            return false;
-        }
-    }
 }
