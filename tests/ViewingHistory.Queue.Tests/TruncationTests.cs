@@ -45,10 +45,36 @@ public sealed class TruncationTests
     }
 
     [Fact(Timeout = 120_000)]
+    public async Task An_acknowledged_position_reaches_disk_within_the_checkpoint_interval_without_closing()
+    {
+        using var dir = new TempDirectory();
+        var options = Options(dir.Path) with { TruncateInterval = TimeSpan.FromHours(1), CheckpointInterval = TimeSpan.FromMilliseconds(100) };
+        await using var queue = await OpenAsync(options);
+        await using var processor = queue.OpenConsumer("processor");
+        await AppendManyAsync(queue);
+        var retainedBefore = queue.RetainedBytes;
+        foreach (var d in await ReceiveEntriesAsync(processor, Batches, maxEvents: 1000))
+        {
+            await processor.AckAsync(d, CancellationToken.None);
+        }
+
+        // Truncation goes only below persisted positions, so it frees the log once the checkpointer has written one.
+        await Eventually.UntilAsync(
+            async () =>
+            {
+                await queue.TruncateAsync(CancellationToken.None);
+                return queue.RetainedBytes;
+            },
+            retained => retained < retainedBefore / 2,
+            WaitLimit,
+            "the acknowledged position to be checkpointed");
+    }
+
+    [Fact(Timeout = 120_000)]
     public async Task A_registered_consumer_not_opened_in_this_run_holds_truncation_back_until_removed()
     {
         using var dir = new TempDirectory();
-        var options = Options(dir.Path) with { TruncateInterval = TimeSpan.FromHours(1) };
+        var options = Options(dir.Path) with { TruncateInterval = TimeSpan.FromHours(1), CheckpointInterval = TimeSpan.Zero };
         await using (var first = await OpenAsync(options))
         {
             await using var archive = first.OpenConsumer("archive");

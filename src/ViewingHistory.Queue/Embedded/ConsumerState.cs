@@ -4,7 +4,9 @@ namespace ViewingHistory.Queue.Embedded;
 
 /// <summary>
 /// What the handles of one consumer name share in this process: one log iterator (so handles compete for entries
-/// instead of each reading everything), the outstanding deliveries and the persisted watermark.
+/// instead of each reading everything), the outstanding deliveries and the persisted watermark. Acks move the
+/// watermark in memory; it reaches disk every <see cref="EmbeddedQueueOptions.CheckpointInterval"/> (or on every ack
+/// when that is zero) and when the last handle closes.
 /// </summary>
 internal sealed class ConsumerState
 {
@@ -15,16 +17,20 @@ internal sealed class ConsumerState
     private readonly CancellationTokenSource _closing = new();
     private readonly object _watermarkGate = new();
     private readonly AckWatermark _watermark;
+    private readonly TimeSpan _checkpointInterval;
+    private readonly Task _checkpointer;
     private ConsumerCheckpoint _persisted;
     private bool _closed;
 
-    public ConsumerState(string name, EmbeddedEventQueue queue, FasterLog log, ConsumerCheckpoint start)
+    public ConsumerState(string name, EmbeddedEventQueue queue, FasterLog log, ConsumerCheckpoint start, TimeSpan checkpointInterval)
     {
         Name = name;
         _queue = queue;
         _watermark = new AckWatermark(start);
         _persisted = start;
+        _checkpointInterval = checkpointInterval;
         _iterator = log.Scan(start.Address, long.MaxValue, scanUncommitted: false);
+        _checkpointer = checkpointInterval > TimeSpan.Zero ? CheckpointPeriodicallyAsync() : Task.CompletedTask;
     }
 
     public string Name { get; }
@@ -110,7 +116,10 @@ internal sealed class ConsumerState
             }
         }
 
-        await PersistAsync(cancellationToken);
+        if (_checkpointInterval == TimeSpan.Zero)
+        {
+            await PersistAsync(cancellationToken);
+        }
     }
 
     /// <summary>Closes one handle; the last one persists the watermark and releases the iterator.</summary>
@@ -135,6 +144,7 @@ internal sealed class ConsumerState
         }
 
         await _closing.CancelAsync();
+        await _checkpointer;
         await PersistAsync(CancellationToken.None);
         await _receiveGate.WaitAsync();
         _iterator.Dispose();
@@ -170,7 +180,33 @@ internal sealed class ConsumerState
         return new QueueDelivery(entries, new DeliveryToken(this, pending));
     }
 
-    /// <summary>Writes the watermark if it moved past what is on disk. Concurrent acks share one write.</summary>
+    /// <summary>
+    /// Writes the watermark every interval until the state closes. A failed write (a full disk) is retried on the next
+    /// tick: acks go on meanwhile, and what a crash would deliver again grows until a write succeeds.
+    /// </summary>
+    private async Task CheckpointPeriodicallyAsync()
+    {
+        using var timer = new PeriodicTimer(_checkpointInterval);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(_closing.Token))
+            {
+                try
+                {
+                    await PersistAsync(_closing.Token);
+                }
+                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+                {
+                    // A full or failing disk: the position stays in memory and the next tick writes it.
+                }
+            }
+        }
+        catch (OperationCanceledException) when (_closing.IsCancellationRequested)
+        {
+        }
+    }
+
+    /// <summary>Writes the watermark if it moved past what is on disk. Concurrent callers share one write.</summary>
     private async Task PersistAsync(CancellationToken cancellationToken)
     {
         await _persistGate.WaitAsync(cancellationToken);

@@ -33,7 +33,7 @@ public sealed partial class EmbeddedEventQueue
                     _registered[name] = start;
                 }
 
-                state = new ConsumerState(name, this, Log, start);
+                state = new ConsumerState(name, this, Log, start, _options.CheckpointInterval);
                 _open[name] = state;
             }
 

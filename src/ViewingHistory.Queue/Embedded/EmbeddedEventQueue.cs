@@ -48,6 +48,7 @@ public sealed partial class EmbeddedEventQueue : IEventQueue
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentException.ThrowIfNullOrWhiteSpace(options.Directory);
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.CheckpointInterval, TimeSpan.Zero, nameof(options.CheckpointInterval));
         _options = options;
         _deadLetterPath = Path.Combine(options.Directory, "deadletters.log");
         _consumersDirectory = Path.Combine(options.Directory, "consumers");

@@ -15,6 +15,13 @@ public sealed record EmbeddedQueueOptions
     /// <summary>How often the log is truncated below the slowest consumer's persisted position.</summary>
     public TimeSpan TruncateInterval { get; init; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// How often a consumer's acknowledged position is written to disk (an atomic file write with two fsyncs). An ack
+    /// moves the position in memory at once; after a crash at most this much acknowledged work is delivered again,
+    /// which consumers tolerate (the processors' apply is idempotent). Zero writes the position on every ack.
+    /// </summary>
+    public TimeSpan CheckpointInterval { get; init; } = TimeSpan.FromMilliseconds(250);
+
     /// <summary>How often free disk space is checked.</summary>
     public TimeSpan DiskCheckInterval { get; init; } = TimeSpan.FromSeconds(1);
 

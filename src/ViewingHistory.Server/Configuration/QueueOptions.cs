@@ -6,6 +6,12 @@ public sealed record QueueOptions
     /// <summary><c>embedded</c> (default: a durable log in the data dir) or <c>jetstream</c>.</summary>
     public string Kind { get; init; } = "embedded";
 
+    /// <summary>
+    /// <c>embedded</c>: how often a consumer's acknowledged position is written to disk. After a crash at most this much
+    /// acknowledged work is delivered again (the apply is idempotent); zero writes it on every acknowledgement.
+    /// </summary>
+    public TimeSpan CheckpointInterval { get; init; } = TimeSpan.FromMilliseconds(250);
+
     /// <summary>NATS server URL(s), comma-separated, for <c>jetstream</c>.</summary>
     public string Url { get; init; } = "nats://127.0.0.1:4222";
 

@@ -23,6 +23,7 @@ public static class Engines
             {
                 Directory = Path.Combine(dataDir, "queue"),
                 MaxBytes = options.MaxBytes,
+                CheckpointInterval = options.CheckpointInterval,
             }),
             "jetstream" when ingest => new SpoolingEventQueue(
                 CreateJetStream(options),
