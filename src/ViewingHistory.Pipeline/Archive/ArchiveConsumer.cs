@@ -18,6 +18,7 @@ public sealed partial class ArchiveConsumer(
     ArchiveCompactor compactor,
     ArchiveMetrics metrics,
     TimeProvider time,
+    ConsumptionControl control,
     ILogger logger)
 {
     private readonly List<QueueDelivery> _buffer = [];
@@ -62,6 +63,13 @@ public sealed partial class ArchiveConsumer(
 
     private async Task ReceiveAsync(TimeSpan wait, CancellationToken stopping)
     {
+        if (control.IsPaused)
+        {
+            // Paused: fetch nothing, but come back by the flush deadline so that what is buffered is still written.
+            await control.WaitWhilePausedAsync(wait, time, stopping);
+            return;
+        }
+
         QueueDelivery delivery;
         try
         {

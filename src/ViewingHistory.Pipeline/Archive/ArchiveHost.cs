@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using ViewingHistory.Pipeline.Processing;
 using ViewingHistory.Queue;
 
 namespace ViewingHistory.Pipeline.Archive;
@@ -15,6 +16,7 @@ public sealed partial class ArchiveHost(
     string root,
     ArchiveMetrics metrics,
     TimeProvider time,
+    ConsumptionControl control,
     ILoggerFactory loggers) : IHostedService
 {
     public const string ConsumerName = "archive";
@@ -59,7 +61,7 @@ public sealed partial class ArchiveHost(
                 _consumer ??= queue.OpenConsumer(ConsumerName);
                 var consumer = _consumer;
                 metrics.ObserveLag(() => consumer.LagEvents);
-                await new ArchiveConsumer(consumer, root, options, compactor, metrics, time, _logger).RunAsync(_stopping.Token, _drain.Token);
+                await new ArchiveConsumer(consumer, root, options, compactor, metrics, time, control, _logger).RunAsync(_stopping.Token, _drain.Token);
                 return;
             }
             catch (OperationCanceledException) when (_drain.IsCancellationRequested)

@@ -28,7 +28,8 @@ public sealed partial class HistoryProcessor(
     IOptionsMonitor<PipelineOptions> pipeline,
     TimeProvider time,
     ILogger logger,
-    bool isPrimary)
+    bool isPrimary,
+    ConsumptionControl control)
 {
     private readonly Channel<QueueDelivery> _deliveries = Channel.CreateBounded<QueueDelivery>(
         new BoundedChannelOptions(2) { SingleReader = true, SingleWriter = true });
@@ -58,6 +59,7 @@ public sealed partial class HistoryProcessor(
         {
             while (!stopping.IsCancellationRequested)
             {
+                await control.WaitWhilePausedAsync(Timeout.InfiniteTimeSpan, time, stopping);
                 QueueDelivery delivery;
                 try
                 {

@@ -18,6 +18,7 @@ public sealed class ProcessorHost(
     IOptionsMonitor<PipelineOptions> pipeline,
     VhMetrics metrics,
     TimeProvider time,
+    ConsumptionControl control,
     ILoggerFactory loggers) : IHostedService
 {
     public static readonly TimeSpan DrainTimeout = TimeSpan.FromSeconds(10);
@@ -30,10 +31,10 @@ public sealed class ProcessorHost(
     public Task StartAsync(CancellationToken cancellationToken)
     {
         var logger = loggers.CreateLogger<HistoryProcessor>();
-        _running.Add(Run(() => new HistoryProcessor("processor", queue, stores.Primary, options.Value, metrics, pipeline, time, logger, isPrimary: true), logger));
+        _running.Add(Run(() => new HistoryProcessor("processor", queue, stores.Primary, options.Value, metrics, pipeline, time, logger, isPrimary: true, control), logger));
         if (stores.Shadow is { } shadow)
         {
-            _running.Add(Run(() => new HistoryProcessor("shadow", queue, shadow, options.Value, metrics, pipeline, time, logger, isPrimary: false), logger));
+            _running.Add(Run(() => new HistoryProcessor("shadow", queue, shadow, options.Value, metrics, pipeline, time, logger, isPrimary: false, control), logger));
         }
 
         return Task.CompletedTask;

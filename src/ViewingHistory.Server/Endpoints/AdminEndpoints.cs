@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using ViewingHistory.Pipeline;
+using ViewingHistory.Pipeline.Processing;
 using ViewingHistory.Server.Auth;
 using ViewingHistory.Server.Configuration;
 using ViewingHistory.Server.Json;
@@ -9,7 +10,9 @@ namespace ViewingHistory.Server.Endpoints;
 
 /// <summary>
 /// <c>GET /v1/admin/status</c> (service key): what the ops dashboard cannot read from <c>/metrics</c>, namely the
-/// pipeline mode, the rollout percentage, the roles and the health of each engine.
+/// pipeline mode, the rollout percentage, the roles, the health of each engine and whether this process's queue
+/// consumers are paused. <c>POST /v1/admin/consumption/pause</c> and <c>/resume</c> (service key) pause and resume
+/// them (<see cref="ConsumptionControl"/>).
 /// </summary>
 public static class AdminEndpoints
 {
@@ -18,9 +21,30 @@ public static class AdminEndpoints
         v1.MapGet("/admin/status", ReadStatusAsync)
             .RequireAuthorization(Policies.Service)
             .WithName("AdminStatus")
-            .WithSummary("Pipeline mode, rollout percentage, roles, and the health of the queue and the store.");
+            .WithSummary("Pipeline mode, rollout percentage, roles, the health of the queue and the store, and whether consumption is paused.");
+        v1.MapPost("/admin/consumption/pause", (ConsumptionControl control) =>
+            {
+                control.Pause();
+                return Consumption(control);
+            })
+            .RequireAuthorization(Policies.Service)
+            .WithName("PauseConsumption")
+            .WithSummary("Stops this process's processors and archive from fetching new deliveries; ingest goes on and the queue keeps what arrives. Idempotent.");
+        v1.MapPost("/admin/consumption/resume", (ConsumptionControl control) =>
+            {
+                control.Resume();
+                return Consumption(control);
+            })
+            .RequireAuthorization(Policies.Service)
+            .WithName("ResumeConsumption")
+            .WithSummary("Resumes consumption where it stopped. Idempotent.");
         return v1;
     }
+
+    private static IResult Consumption(ConsumptionControl control) =>
+        Results.Json(new ConsumptionDto(State(control)), ApiJsonContext.Default.ConsumptionDto);
+
+    private static string State(ConsumptionControl control) => control.IsPaused ? "paused" : "running";
 
     private static async Task<IResult> ReadStatusAsync(
         IOptionsMonitor<PipelineOptions> pipeline,
@@ -28,6 +52,7 @@ public static class AdminEndpoints
         QueueOptions queue,
         StoreOptions store,
         HealthCheckService health,
+        ConsumptionControl control,
         CancellationToken cancellationToken)
     {
         // The readiness checks already bound their own time, so the dashboard sees what a load balancer sees.
@@ -39,7 +64,8 @@ public static class AdminEndpoints
                 options.AsyncPercent,
                 service.Roles.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
                 new EngineStatusDto(queue.Kind.ToLowerInvariant(), Healthy(report, "queue")),
-                new EngineStatusDto(store.Kind.ToLowerInvariant(), Healthy(report, "store"))),
+                new EngineStatusDto(store.Kind.ToLowerInvariant(), Healthy(report, "store")),
+                State(control)),
             ApiJsonContext.Default.AdminStatusDto);
     }
 

@@ -1,3 +1,4 @@
+using ViewingHistory.Pipeline.Processing;
 using Microsoft.Extensions.Options;
 using ViewingHistory.Pipeline.Archive;
 using ViewingHistory.Queue;
@@ -44,6 +45,7 @@ public static class FeedHostingExtensions
                     options.Path is { Length: > 0 } path ? path : Path.Combine(service.DataDir, "archive"),
                     new ArchiveMetrics(sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>()),
                     sp.GetRequiredService<TimeProvider>(),
+                    sp.GetRequiredService<ConsumptionControl>(),
                     sp.GetRequiredService<ILoggerFactory>());
             });
         }

@@ -54,6 +54,7 @@ public static class ViewingHistoryHostingExtensions
         services.AddOptions<PipelineOptions>().BindConfiguration(PipelineOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<ProcessorOptions>().BindConfiguration(ProcessorOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<VhMetrics>();
+        services.AddSingleton<ConsumptionControl>();
 
         var auth = configuration.GetSection(AuthOptions.Section).Get<AuthOptions>() ?? new AuthOptions();
         services.AddSingleton(sp => CredentialBootstrap.Resolve(auth, service.DataDir, sp.GetRequiredService<ILoggerFactory>().CreateLogger("ViewingHistory.Auth")));

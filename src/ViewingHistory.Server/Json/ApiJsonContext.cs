@@ -14,6 +14,7 @@ namespace ViewingHistory.Server.Json;
 [JsonSerializable(typeof(CompareRequest))]
 [JsonSerializable(typeof(CompareResponse))]
 [JsonSerializable(typeof(AdminStatusDto))]
+[JsonSerializable(typeof(ConsumptionDto))]
 [JsonSerializable(typeof(ProblemError[]))]
 [JsonSerializable(typeof(Microsoft.AspNetCore.Mvc.ProblemDetails))]
 internal sealed partial class ApiJsonContext : JsonSerializerContext;

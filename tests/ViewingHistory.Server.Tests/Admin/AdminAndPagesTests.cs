@@ -20,6 +20,7 @@ public sealed class AdminAndPagesTests(SyncEmbeddedSqliteFixture fixture) : ICla
         Assert.True((bool?)status["queue"]!["healthy"]);
         Assert.Equal("sqlite", (string?)status["store"]!["kind"]);
         Assert.True((bool?)status["store"]!["healthy"]);
+        Assert.Equal("running", (string?)status["consumption"]);
     }
 
     [Theory]

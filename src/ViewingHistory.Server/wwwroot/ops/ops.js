@@ -43,6 +43,8 @@ function renderStatus(status) {
   $('mode').textContent = status.mode;
   $('async-percent').textContent = status.mode === 'async' ? `${status.asyncPercent}%` : `${status.asyncPercent}% (applies in async)`;
   $('roles').textContent = status.roles.join(', ');
+  $('consumption').textContent = status.consumption;
+  $('consumption-pill').classList.toggle('failing', status.consumption === 'paused');
   $('queue-kind').textContent = `(${status.queue.kind})`;
   $('store-kind').textContent = `(${status.store.kind})`;
   setHealth('queue-health-pill', 'queue-health', status.queue.healthy);
