@@ -118,8 +118,9 @@ public sealed partial class SqliteHistoryStore
     }
 
     /// <summary>
-    /// Runs <paramref name="work"/> in one IMMEDIATE transaction on the writer. The work is synchronous on purpose:
-    /// Microsoft.Data.Sqlite's async methods run synchronously anyway, and the sync ones skip their overhead.
+    /// Runs <paramref name="work"/> in one IMMEDIATE transaction on the writer, on the writer's own thread. The work is
+    /// synchronous on purpose: Microsoft.Data.Sqlite's async methods run synchronously anyway, and the sync ones skip
+    /// their overhead.
     /// </summary>
     private async Task<T> WriteAsync<T>(Func<WriterCommands, long, T> work, CancellationToken cancellationToken)
     {
@@ -130,18 +131,21 @@ public sealed partial class SqliteHistoryStore
             ObjectDisposedException.ThrowIf(_disposed, this);
             var writer = _writer ?? throw new InvalidOperationException("InitializeAsync must complete before the store is used.");
             var commands = _commands!;
-            using var tx = writer.BeginTransaction(deferred: false);
-            commands.Enlist(tx);
-            try
+            return await _writerThread.RunAsync(() =>
             {
-                var result = work(commands, NowMs());
-                tx.Commit();
-                return result;
-            }
-            finally
-            {
-                commands.Enlist(null);
-            }
+                using var tx = writer.BeginTransaction(deferred: false);
+                commands.Enlist(tx);
+                try
+                {
+                    var result = work(commands, NowMs());
+                    tx.Commit();
+                    return result;
+                }
+                finally
+                {
+                    commands.Enlist(null);
+                }
+            });
         }
         catch (SqliteException e)
         {

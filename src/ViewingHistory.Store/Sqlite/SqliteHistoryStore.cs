@@ -5,8 +5,8 @@ namespace ViewingHistory.Store.Sqlite;
 /// <summary>
 /// The embedded history store: one SQLite file in WAL mode. SQLite has one writer, so every write goes through one
 /// connection behind a semaphore and begins IMMEDIATE (a deferred transaction that later upgrades to a write lock
-/// can fail with SQLITE_BUSY instead of waiting). Reads open pooled connections of their own and run beside the
-/// writer, as WAL allows.
+/// can fail with SQLITE_BUSY instead of waiting); the transactions run on a dedicated thread (<see cref="WriterThread"/>).
+/// Reads open pooled connections of their own and run beside the writer, as WAL allows.
 /// </summary>
 public sealed partial class SqliteHistoryStore : IHistoryStore
 {
@@ -14,6 +14,7 @@ public sealed partial class SqliteHistoryStore : IHistoryStore
     private readonly string _writeConnectionString;
     private readonly TimeProvider _clock;
     private readonly SemaphoreSlim _writeGate = new(1, 1);
+    private readonly WriterThread _writerThread = new("SQLite writer");
     private SqliteConnection? _writer;
     private WriterCommands? _commands;
     private bool _disposed;
@@ -127,6 +128,7 @@ public sealed partial class SqliteHistoryStore : IHistoryStore
             _commands?.Dispose();
             _writer?.Dispose();
             _writer = null;
+            _writerThread.Dispose();
         }
         finally
         {
