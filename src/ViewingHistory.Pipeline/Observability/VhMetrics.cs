@@ -16,6 +16,8 @@ public sealed class VhMetrics : IDisposable
     private readonly Counter<long> _processed;
     private readonly Histogram<double> _endToEnd;
     private readonly Histogram<double> _ingestLatency;
+    private readonly Histogram<double> _applyDuration;
+    private readonly Histogram<long> _applyEvents;
     private readonly Counter<long> _shadowCompared;
     private readonly Counter<long> _shadowMismatched;
     private readonly Counter<long> _deadLettered;
@@ -42,6 +44,15 @@ public sealed class VhMetrics : IDisposable
             unit: "s",
             description: "From the 202 to the moment the event is visible in reads.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60] });
+        _applyDuration = _meter.CreateHistogram<double>(
+            "vh_processor_apply_duration",
+            unit: "s",
+            description: "Time a processor took to apply one delivery to its store (every worker's transaction).",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5] });
+        _applyEvents = _meter.CreateHistogram<long>(
+            "vh_processor_apply_events",
+            description: "Events in one delivery a processor applied.",
+            advice: new InstrumentAdvice<long> { HistogramBucketBoundaries = [10, 100, 500, 1000, 2000, 4000, 8000, 16000, 32000, 64000] });
         _ingestLatency = _meter.CreateHistogram<double>(
             "vh_ingest_request_duration",
             unit: "s",
@@ -74,6 +85,12 @@ public sealed class VhMetrics : IDisposable
     public void EndToEnd(TimeSpan latency) => _endToEnd.Record(Math.Max(0, latency.TotalSeconds));
 
     public void IngestDuration(TimeSpan duration) => _ingestLatency.Record(duration.TotalSeconds);
+
+    public void Applied(int events, TimeSpan duration)
+    {
+        _applyDuration.Record(duration.TotalSeconds);
+        _applyEvents.Record(events);
+    }
 
     public void ShadowCompared(int items, int mismatched)
     {

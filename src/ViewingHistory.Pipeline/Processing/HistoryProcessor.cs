@@ -193,6 +193,7 @@ public sealed partial class HistoryProcessor(
 
     private async Task ApplyAsync(IReadOnlyList<QueueEntry> entries, CancellationToken cancellationToken)
     {
+        var started = time.GetTimestamp();
         var workers = options.Workers;
         var parts = new List<PlaybackEvent>[workers];
         var events = 0;
@@ -217,6 +218,7 @@ public sealed partial class HistoryProcessor(
 
         var results = await Task.WhenAll(applies);
         metrics.Processed(events, results.Sum(r => r.SessionsWritten));
+        metrics.Applied(events, time.GetElapsedTime(started));
         if (isPrimary)
         {
             RecordEndToEnd(entries);

@@ -125,35 +125,32 @@ public sealed partial class SqliteHistoryStore
     private async Task<T> WriteAsync<T>(Func<WriterCommands, long, T> work, CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        await _writeGate.WaitAsync(cancellationToken);
         try
         {
-            ObjectDisposedException.ThrowIf(_disposed, this);
-            var writer = _writer ?? throw new InvalidOperationException("InitializeAsync must complete before the store is used.");
-            var commands = _commands!;
-            return await _writerThread.RunAsync(() =>
-            {
-                using var tx = writer.BeginTransaction(deferred: false);
-                commands.Enlist(tx);
-                try
+            return await _writerThread.RunAsync(
+                () =>
                 {
-                    var result = work(commands, NowMs());
-                    tx.Commit();
-                    return result;
-                }
-                finally
-                {
-                    commands.Enlist(null);
-                }
-            });
+                    ObjectDisposedException.ThrowIf(_disposed, this);
+                    var writer = _writer ?? throw new InvalidOperationException("InitializeAsync must complete before the store is used.");
+                    var commands = _commands!;
+                    using var tx = writer.BeginTransaction(deferred: false);
+                    commands.Enlist(tx);
+                    try
+                    {
+                        var result = work(commands, NowMs());
+                        tx.Commit();
+                        return result;
+                    }
+                    finally
+                    {
+                        commands.Enlist(null);
+                    }
+                },
+                cancellationToken);
         }
         catch (SqliteException e)
         {
             throw Map(e);
-        }
-        finally
-        {
-            _writeGate.Release();
         }
     }
 

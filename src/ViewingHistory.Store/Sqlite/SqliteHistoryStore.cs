@@ -4,8 +4,8 @@ namespace ViewingHistory.Store.Sqlite;
 
 /// <summary>
 /// The embedded history store: one SQLite file in WAL mode. SQLite has one writer, so every write goes through one
-/// connection behind a semaphore and begins IMMEDIATE (a deferred transaction that later upgrades to a write lock
-/// can fail with SQLITE_BUSY instead of waiting); the transactions run on a dedicated thread (<see cref="WriterThread"/>).
+/// connection, used only on its own thread (<see cref="WriterThread"/>, which also orders the writes), and begins
+/// IMMEDIATE (a deferred transaction that later upgrades to a write lock can fail with SQLITE_BUSY instead of waiting).
 /// Reads open pooled connections of their own and run beside the writer, as WAL allows.
 /// </summary>
 public sealed partial class SqliteHistoryStore : IHistoryStore
@@ -13,7 +13,6 @@ public sealed partial class SqliteHistoryStore : IHistoryStore
     private readonly string _readConnectionString;
     private readonly string _writeConnectionString;
     private readonly TimeProvider _clock;
-    private readonly SemaphoreSlim _writeGate = new(1, 1);
     private readonly WriterThread _writerThread = new("SQLite writer");
     private SqliteConnection? _writer;
     private WriterCommands? _commands;
@@ -46,51 +45,50 @@ public sealed partial class SqliteHistoryStore : IHistoryStore
     public async Task InitializeAsync(CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        await _writeGate.WaitAsync(cancellationToken);
+        await _writerThread.RunAsync(Initialize, cancellationToken);
+    }
+
+    /// <summary>Opens the writer connection and creates the schema; on the writer thread, like every use of the writer.</summary>
+    private bool Initialize()
+    {
+        if (_writer is not null)
+        {
+            return false;
+        }
+
+        var directory = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(Path));
+        if (!string.IsNullOrEmpty(directory))
+        {
+            Directory.CreateDirectory(directory);
+        }
+
+        var connection = new SqliteConnection(_writeConnectionString);
         try
         {
-            if (_writer is not null)
+            connection.Open();
+            // The writer's page cache (64 MiB, not SQLite's 2 MiB default): every apply reads the sessions, items and
+            // marks it rewrites, and a cache smaller than the hot rows turns those reads into read() calls.
+            Execute(connection, """
+                PRAGMA journal_mode = WAL;
+                PRAGMA synchronous = NORMAL;
+                PRAGMA busy_timeout = 5000;
+                PRAGMA foreign_keys = OFF;
+                PRAGMA cache_size = -65536;
+                """);
+            using (var tx = connection.BeginTransaction(deferred: false))
             {
-                return;
+                Execute(connection, Schema, tx);
+                tx.Commit();
             }
 
-            var directory = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(Path));
-            if (!string.IsNullOrEmpty(directory))
-            {
-                Directory.CreateDirectory(directory);
-            }
-
-            var connection = new SqliteConnection(_writeConnectionString);
-            try
-            {
-                connection.Open();
-                // The writer's page cache (64 MiB, not SQLite's 2 MiB default): every apply reads the sessions, items and
-                // marks it rewrites, and a cache smaller than the hot rows turns those reads into read() calls.
-                Execute(connection, """
-                    PRAGMA journal_mode = WAL;
-                    PRAGMA synchronous = NORMAL;
-                    PRAGMA busy_timeout = 5000;
-                    PRAGMA foreign_keys = OFF;
-                    PRAGMA cache_size = -65536;
-                    """);
-                using (var tx = connection.BeginTransaction(deferred: false))
-                {
-                    Execute(connection, Schema, tx);
-                    tx.Commit();
-                }
-
-                _commands = new WriterCommands(connection);
-                _writer = connection;
-            }
-            catch (SqliteException e)
-            {
-                connection.Dispose();
-                throw Map(e);
-            }
+            _commands = new WriterCommands(connection);
+            _writer = connection;
+            return true;
         }
-        finally
+        catch (SqliteException e)
         {
-            _writeGate.Release();
+            connection.Dispose();
+            throw Map(e);
         }
     }
 
@@ -121,19 +119,18 @@ public sealed partial class SqliteHistoryStore : IHistoryStore
             return;
         }
 
-        await _writeGate.WaitAsync();
-        try
-        {
-            _disposed = true;
-            _commands?.Dispose();
-            _writer?.Dispose();
-            _writer = null;
-            _writerThread.Dispose();
-        }
-        finally
-        {
-            _writeGate.Release();
-        }
+        // Queued behind whatever the writer still has to do; then the thread ends.
+        await _writerThread.RunAsync(
+            () =>
+            {
+                _disposed = true;
+                _commands?.Dispose();
+                _writer?.Dispose();
+                _writer = null;
+                return true;
+            },
+            CancellationToken.None);
+        _writerThread.Dispose();
 
         // Pooled connections would keep the file (and its WAL) open after the store is gone.
         SqliteConnection.ClearPool(new SqliteConnection(_readConnectionString));

@@ -7,7 +7,8 @@ namespace ViewingHistory.Store.Sqlite;
 /// (Microsoft.Data.Sqlite's async methods are synchronous underneath); run on thread-pool workers, a few of them at
 /// once starve the pool on a small machine, and every request of the process waits behind them for the pool to grow
 /// (benchmarks/NOTES.md: ingest p99 ~300 ms at half the sustained rate). One dedicated thread keeps that blocking off
-/// the pool; SQLite has one writer anyway.
+/// the pool, and it is also what serializes the writer's work: SQLite has one writer anyway, and queued transactions
+/// run back to back with no hand-off between them.
 /// </summary>
 internal sealed class WriterThread : IDisposable
 {
@@ -20,21 +21,39 @@ internal sealed class WriterThread : IDisposable
         _thread.Start();
     }
 
-    /// <summary>Runs <paramref name="work"/> on the thread; the returned task completes (on the pool) with its result or exception.</summary>
-    public Task<T> RunAsync<T>(Func<T> work)
+    /// <summary>
+    /// Queues <paramref name="work"/>; the returned task completes (on the pool) with its result or exception. Work whose
+    /// token is cancelled before its turn does not run.
+    /// </summary>
+    public Task<T> RunAsync<T>(Func<T> work, CancellationToken cancellationToken)
     {
         var done = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
-        _work.Add(() =>
+        try
         {
-            try
+            _work.Add(() =>
             {
-                done.SetResult(work());
-            }
-            catch (Exception e)
-            {
-                done.SetException(e);
-            }
-        });
+                if (cancellationToken.IsCancellationRequested)
+                {
+                    done.SetCanceled(cancellationToken);
+                    return;
+                }
+
+                try
+                {
+                    done.SetResult(work());
+                }
+                catch (Exception e)
+                {
+                    done.SetException(e);
+                }
+            }, CancellationToken.None);
+        }
+        catch (InvalidOperationException)
+        {
+            // Adding was completed: the store is disposed.
+            throw new ObjectDisposedException(_thread.Name);
+        }
+
         return done.Task;
     }
 
