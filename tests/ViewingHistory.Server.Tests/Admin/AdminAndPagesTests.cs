@@ -3,7 +3,7 @@ using ViewingHistory.Server.Tests.Infrastructure;
 
 namespace ViewingHistory.Server.Tests.Admin;
 
-/// <summary><c>GET /v1/admin/status</c> (what the ops dashboard shows besides /metrics) and the pages the api role serves.</summary>
+/// <summary><c>GET /v1/admin/status</c> (what the ops dashboard shows besides /metrics), who may use the admin endpoints, and the pages the api role serves.</summary>
 public sealed class AdminAndPagesTests(SyncEmbeddedSqliteFixture fixture) : IClassFixture<SyncEmbeddedSqliteFixture>
 {
     private readonly ContractClient _client = new(fixture.Client, fixture.EventuallyConsistent);
@@ -24,13 +24,18 @@ public sealed class AdminAndPagesTests(SyncEmbeddedSqliteFixture fixture) : ICla
     }
 
     [Theory]
-    [InlineData(null, HttpStatusCode.Unauthorized)]
-    [InlineData(TestCredentials.IngestKey, HttpStatusCode.Forbidden)]
-    [InlineData("member", HttpStatusCode.Forbidden)]
-    public async Task Status_is_refused_to_anything_but_a_service_key(string? credential, HttpStatusCode expected)
+    [InlineData("GET", "/v1/admin/status", null, HttpStatusCode.Unauthorized)]
+    [InlineData("GET", "/v1/admin/status", TestCredentials.IngestKey, HttpStatusCode.Forbidden)]
+    [InlineData("GET", "/v1/admin/status", "member", HttpStatusCode.Forbidden)]
+    [InlineData("POST", "/v1/admin/consumption/pause", null, HttpStatusCode.Unauthorized)]
+    [InlineData("POST", "/v1/admin/consumption/pause", TestCredentials.IngestKey, HttpStatusCode.Forbidden)]
+    [InlineData("POST", "/v1/admin/consumption/pause", "member", HttpStatusCode.Forbidden)]
+    [InlineData("POST", "/v1/admin/consumption/resume", TestCredentials.IngestKey, HttpStatusCode.Forbidden)]
+    public async Task Admin_endpoints_are_refused_to_anything_but_a_service_key(string method, string path, string? credential, HttpStatusCode expected)
     {
-        using var response = await _client.SendAsync(HttpMethod.Get, "/v1/admin/status", credential == "member" ? TestCredentials.MemberToken("m1") : credential);
+        using var response = await _client.SendAsync(new HttpMethod(method), path, credential == "member" ? TestCredentials.MemberToken("m1") : credential);
         await ContractClient.ProblemAsync(response, expected);
+        Assert.Equal("running", (string?)(await _client.GetJsonAsync("/v1/admin/status"))["consumption"]);
     }
 
     [Theory]

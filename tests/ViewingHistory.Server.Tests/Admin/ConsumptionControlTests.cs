@@ -36,17 +36,6 @@ public sealed class ConsumptionControlTests(AsyncEmbeddedSqliteFixture fixture) 
         Assert.Equal("running", (string?)(await _client.GetJsonAsync("/v1/admin/status"))["consumption"]);
     }
 
-    [Theory]
-    [InlineData(null, HttpStatusCode.Unauthorized)]
-    [InlineData(TestCredentials.IngestKey, HttpStatusCode.Forbidden)]
-    [InlineData("member", HttpStatusCode.Forbidden)]
-    public async Task Pausing_is_refused_to_anything_but_a_service_key(string? credential, HttpStatusCode expected)
-    {
-        using var response = await _client.SendAsync(HttpMethod.Post, "/v1/admin/consumption/pause", credential == "member" ? TestCredentials.MemberToken("m1") : credential);
-        await ContractClient.ProblemAsync(response, expected);
-        Assert.Equal("running", (string?)(await _client.GetJsonAsync("/v1/admin/status"))["consumption"]);
-    }
-
     private async Task<string?> PostAsync(string path)
     {
         using var response = await _client.SendAsync(HttpMethod.Post, path, TestCredentials.ServiceKey);
