@@ -13,17 +13,12 @@ public sealed class ConsumptionControl
     /// <summary>True while consumption is paused.</summary>
     public bool IsPaused => Volatile.Read(ref _paused) is not null;
 
-    /// <summary>Pauses consumption; false when it was already paused.</summary>
-    public bool Pause() =>
-        Interlocked.CompareExchange(ref _paused, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously), null) is null;
+    /// <summary>Pauses consumption (nothing changes when it is already paused).</summary>
+    public void Pause() =>
+        Interlocked.CompareExchange(ref _paused, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously), null);
 
-    /// <summary>Resumes consumption; false when it was not paused.</summary>
-    public bool Resume()
-    {
-        var paused = Interlocked.Exchange(ref _paused, null);
-        paused?.TrySetResult();
-        return paused is not null;
-    }
+    /// <summary>Resumes consumption (nothing changes when it is running).</summary>
+    public void Resume() => Interlocked.Exchange(ref _paused, null)?.TrySetResult();
 
     /// <summary>Completes at once when running; while paused, when consumption resumes or after <paramref name="atMost"/>.</summary>
     public async Task WaitWhilePausedAsync(TimeSpan atMost, TimeProvider time, CancellationToken cancellationToken)
