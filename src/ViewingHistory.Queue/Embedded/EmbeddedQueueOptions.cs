@@ -20,7 +20,10 @@ public sealed record EmbeddedQueueOptions
     /// moves the position in memory at once; after a crash at most this much acknowledged work is delivered again,
     /// which consumers tolerate (the processors' apply is idempotent). Zero writes the position on every ack.
     /// </summary>
-    public TimeSpan CheckpointInterval { get; init; } = TimeSpan.FromMilliseconds(250);
+    public TimeSpan CheckpointInterval { get; init; } = DefaultCheckpointInterval;
+
+    /// <summary>The default of <see cref="CheckpointInterval"/>, also the server's <c>Queue:CheckpointInterval</c> default.</summary>
+    public static TimeSpan DefaultCheckpointInterval { get; } = TimeSpan.FromMilliseconds(250);
 
     /// <summary>How often free disk space is checked.</summary>
     public TimeSpan DiskCheckInterval { get; init; } = TimeSpan.FromSeconds(1);

@@ -1,3 +1,5 @@
+using ViewingHistory.Queue.Embedded;
+
 namespace ViewingHistory.Server.Configuration;
 
 /// <summary>The <c>Queue</c> section: which durable queue carries accepted events.</summary>
@@ -10,7 +12,7 @@ public sealed record QueueOptions
     /// <c>embedded</c>: how often a consumer's acknowledged position is written to disk. After a crash at most this much
     /// acknowledged work is delivered again (the apply is idempotent); zero writes it on every acknowledgement.
     /// </summary>
-    public TimeSpan CheckpointInterval { get; init; } = TimeSpan.FromMilliseconds(250);
+    public TimeSpan CheckpointInterval { get; init; } = EmbeddedQueueOptions.DefaultCheckpointInterval;
 
     /// <summary>NATS server URL(s), comma-separated, for <c>jetstream</c>.</summary>
     public string Url { get; init; } = "nats://127.0.0.1:4222";
