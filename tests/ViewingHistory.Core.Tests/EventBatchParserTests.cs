@@ -139,6 +139,38 @@ public sealed class EventBatchParserTests
         Assert.Equal("device", error.Field);
     }
 
+    [Theory]
+    [InlineData("\"c1\\u0080\"")]
+    [InlineData("\"csi\\u009b[2J\"")]
+    [InlineData("\"apc\\u009f\"")]
+    [InlineData("\"del\\u007f\"")]
+    public void A_device_with_a_c1_control_character_is_refused(string json)
+    {
+        var error = Assert.Single(Parse($"[{Valid.TrimEnd('}')},\"device\":{json}}}]").Errors);
+
+        Assert.Equal("device", error.Field);
+    }
+
+    [Fact]
+    public void A_c1_control_character_written_raw_in_utf8_is_refused_too()
+    {
+        // U+0085 (NEL) as its two UTF-8 bytes, not as an escape.
+        byte[] bytes = [.. Encoding.UTF8.GetBytes($"[{Valid.TrimEnd('}')},\"device\":\"tv"), 0xC2, 0x85, .. Encoding.UTF8.GetBytes("\"}]")];
+
+        Assert.Equal("device", Assert.Single(EventBatchParser.Parse(bytes, Now).Errors).Field);
+    }
+
+    [Theory]
+    [InlineData("\\u00a0")]
+    [InlineData("\\u00e9")]
+    [InlineData("\\u200b")]
+    public void A_device_with_characters_just_past_the_c1_range_is_accepted(string escaped)
+    {
+        var result = Parse($"[{Valid.TrimEnd('}')},\"device\":\"tv{escaped}\"}}]");
+
+        Assert.True(result.IsValid);
+    }
+
     [Fact]
     public void Every_broken_rule_is_listed_including_missing_fields_and_non_objects()
     {

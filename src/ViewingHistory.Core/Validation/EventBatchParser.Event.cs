@@ -124,7 +124,7 @@ public static partial class EventBatchParser
                     }
 
                     device = ReadString(ref reader, index, "device", errors);
-                    if (device is not null && (device.Length > EventRules.MaxDeviceLength || device.AsSpan().ContainsAnyInRange('\0', '\u001f') || device.Contains('\u007f', StringComparison.Ordinal)))
+                    if (device is not null && (device.Length > EventRules.MaxDeviceLength || EventRules.HasControlCharacter(device)))
                     {
                         errors.Add(new FieldError(index, "device", "must be at most 32 characters, without control characters."));
                         device = null;

@@ -32,4 +32,12 @@ public static class EventRules
 
         return true;
     }
+
+    /// <summary>
+    /// Whether <paramref name="text"/> holds a character of Unicode category Cc (U+0000–U+001F and
+    /// U+007F–U+009F), which CONTRACT.md forbids in <c>device</c>. The C1 range counts too: a C1 control
+    /// reaching a log or a terminal can act as an escape sequence (U+009B is CSI).
+    /// </summary>
+    public static bool HasControlCharacter(ReadOnlySpan<char> text) =>
+        text.ContainsAnyInRange('\0', '\u001f') || text.ContainsAnyInRange('\u007f', '\u009f');
 }

@@ -138,6 +138,25 @@ public abstract partial class ContractSuite<TFixture>
         }
     }
 
+    [Theory]
+    [InlineData("\u0080")]
+    [InlineData("\u0085")]
+    [InlineData("\u009b")]
+    [InlineData("\u009f")]
+    public async Task A_device_with_a_c1_control_character_is_a_400_and_nothing_is_applied(string control)
+    {
+        var member = Member();
+        var bad = Ev.Make(member, "t-bad");
+        bad["device"] = "tv" + control;
+
+        using var response = await Api.PostAsync(Ev.Batch(Ev.Make(member, "t-good"), bad));
+
+        var problem = await ContractClient.ProblemAsync(response, HttpStatusCode.BadRequest);
+        var error = Assert.Single(problem["errors"]!.AsArray());
+        Assert.Equal(1, (int)error!["index"]!);
+        Assert.Equal("device", (string?)error["field"]);
+    }
+
     [Fact]
     public async Task A_body_over_1_MiB_is_a_413()
     {
