@@ -172,6 +172,37 @@ public sealed class EventBatchParserTests
     }
 
     [Fact]
+    public void A_body_with_a_leading_utf8_byte_order_mark_is_accepted()
+    {
+        byte[] bytes = [0xEF, 0xBB, 0xBF, .. Encoding.UTF8.GetBytes($"[{Valid}]")];
+
+        var result = EventBatchParser.Parse(bytes, Now);
+
+        Assert.True(result.IsValid);
+        Assert.Single(result.Events);
+    }
+
+    [Fact]
+    public void A_byte_order_mark_alone_is_an_empty_body()
+    {
+        Assert.Contains("empty", EventBatchParser.Parse([0xEF, 0xBB, 0xBF], Now).BodyError, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_byte_order_mark_that_is_not_leading_is_not_ignored()
+    {
+        byte[] twice = [0xEF, 0xBB, 0xBF, 0xEF, 0xBB, 0xBF, .. Encoding.UTF8.GetBytes($"[{Valid}]")];
+        byte[] between = [.. Encoding.UTF8.GetBytes("["), 0xEF, 0xBB, 0xBF, .. Encoding.UTF8.GetBytes($"{Valid}]")];
+        byte[] inDevice = [.. Encoding.UTF8.GetBytes($"[{Valid.TrimEnd('}')},\"device\":\""), 0xEF, 0xBB, 0xBF, .. Encoding.UTF8.GetBytes("tv\"}]")];
+
+        Assert.NotNull(EventBatchParser.Parse(twice, Now).BodyError);
+        Assert.NotNull(EventBatchParser.Parse(between, Now).BodyError);
+        var inString = EventBatchParser.Parse(inDevice, Now);
+        Assert.True(inString.IsValid);
+        Assert.Equal("\ufefftv", inString.Events[0].Device);
+    }
+
+    [Fact]
     public void Every_broken_rule_is_listed_including_missing_fields_and_non_objects()
     {
         var result = Parse("""[{"seq":-1,"extra":{"a":[1,2]}}, 5]""");

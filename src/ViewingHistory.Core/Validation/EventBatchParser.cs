@@ -18,10 +18,19 @@ public static partial class EventBatchParser
         AllowTrailingCommas = false,
     };
 
+    private static ReadOnlySpan<byte> Utf8Bom => [0xEF, 0xBB, 0xBF];
+
     /// <param name="utf8">The whole request body.</param>
     /// <param name="nowMs">The server's clock, Unix milliseconds: timestamps may be at most five minutes after it.</param>
     public static BatchParseResult Parse(ReadOnlySpan<byte> utf8, long nowMs)
     {
+        // CONTRACT.md: a leading byte order mark is ignored. Only the leading one: anywhere else U+FEFF is an
+        // ordinary character, inside a string, or not JSON at all, between tokens.
+        if (utf8.StartsWith(Utf8Bom))
+        {
+            utf8 = utf8[Utf8Bom.Length..];
+        }
+
         if (utf8.IsEmpty)
         {
             return BatchParseResult.Malformed("The body is empty: send a JSON array of 1 to 500 events.");

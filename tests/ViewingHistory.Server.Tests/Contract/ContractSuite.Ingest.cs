@@ -158,6 +158,36 @@ public abstract partial class ContractSuite<TFixture>
     }
 
     [Fact]
+    public async Task A_body_with_a_leading_utf8_byte_order_mark_is_accepted()
+    {
+        var member = Member();
+        var content = new ByteArrayContent([0xEF, 0xBB, 0xBF, .. Encoding.UTF8.GetBytes(Ev.Batch(Ev.Make(member, "t-bom")))]);
+        content.Headers.ContentType = new("application/json") { CharSet = "utf-8" };
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/playback/events") { Content = content };
+        ContractClient.Authorize(request, TestCredentials.IngestKey);
+
+        using var response = await Api.Http.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        Assert.Equal(1, (int)JsonNode.Parse(await response.Content.ReadAsStringAsync())!["accepted"]!);
+        await Api.WaitForTitleAsync(member, "t-bom");
+    }
+
+    [Fact]
+    public async Task A_byte_order_mark_after_the_first_is_not_ignored()
+    {
+        var member = Member();
+        var content = new ByteArrayContent([0xEF, 0xBB, 0xBF, 0xEF, 0xBB, 0xBF, .. Encoding.UTF8.GetBytes(Ev.Batch(Ev.Make(member, "t-bom2")))]);
+        content.Headers.ContentType = new("application/json");
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/playback/events") { Content = content };
+        ContractClient.Authorize(request, TestCredentials.IngestKey);
+
+        using var response = await Api.Http.SendAsync(request);
+
+        await ContractClient.ProblemAsync(response, HttpStatusCode.BadRequest);
+    }
+
+    [Fact]
     public async Task A_body_over_1_MiB_is_a_413()
     {
         var member = Member();
