@@ -29,4 +29,21 @@ public sealed class SqliteHistoryStoreTests : HistoryStoreConformance
         await using var store = new SqliteHistoryStore(Path.Combine(_directory!.Path, "other.db"));
         await Assert.ThrowsAsync<InvalidOperationException>(() => store.ApplyAsync(Events.Reduce(Events.Event("m", "t", "s", 0, 0, 0)), None));
     }
+
+    [Fact]
+    public async Task Store_commits_are_fsynced_so_a_power_loss_cannot_put_the_checkpoint_ahead_of_the_store()
+    {
+        var path = Path.Combine(_directory!.Path, "durable.db");
+        await using (var store = new SqliteHistoryStore(path))
+        {
+            await store.InitializeAsync(None);
+            Assert.Equal("FULL", store.Synchronous);
+            await store.ApplyAsync(Events.Reduce(Events.Event("m", "t", "s", 0, 0, 0)), None);
+        }
+
+        // An existing file opened again gets the same: the pragma is per connection, not stored in the file.
+        await using var reopened = new SqliteHistoryStore(path);
+        await reopened.InitializeAsync(None);
+        Assert.Equal("FULL", reopened.Synchronous);
+    }
 }

@@ -42,6 +42,12 @@ public sealed partial class SqliteHistoryStore : IHistoryStore
 
     public string Path { get; }
 
+    /// <summary>
+    /// The writer connection's <c>PRAGMA synchronous</c> as SQLite reports it once <see cref="InitializeAsync"/> has run
+    /// (<c>FULL</c>: a commit is on disk when it returns, so a checkpoint taken after it never runs ahead of the store).
+    /// </summary>
+    public string? Synchronous { get; private set; }
+
     public async Task InitializeAsync(CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
@@ -68,13 +74,25 @@ public sealed partial class SqliteHistoryStore : IHistoryStore
             connection.Open();
             // The writer's page cache (64 MiB, not SQLite's 2 MiB default): every apply reads the sessions, items and
             // marks it rewrites, and a cache smaller than the hot rows turns those reads into read() calls.
+            // synchronous = FULL: every commit fsyncs the WAL. With NORMAL a power loss may take back the last commits
+            // while the consumer checkpoints recording them (fsynced files of the embedded queue) survive, so the
+            // processor would resume past events the store lost. FULL makes a commit as durable as the checkpoint that
+            // follows it. Its cost is one fsync per transaction (measured with SQLite in WAL on these disks: +~1.5 ms on
+            // a 1,000-row processor batch, +~0.4-1 ms on a single-event sync-mode apply), small against a batch's
+            // own work and the log commit a sync request already waits for. See README.md, "Power loss".
             Execute(connection, """
                 PRAGMA journal_mode = WAL;
-                PRAGMA synchronous = NORMAL;
+                PRAGMA synchronous = FULL;
                 PRAGMA busy_timeout = 5000;
                 PRAGMA foreign_keys = OFF;
                 PRAGMA cache_size = -65536;
                 """);
+            Synchronous = ReadSynchronous(connection);
+            if (Synchronous != "FULL")
+            {
+                throw new InvalidOperationException($"SQLite kept synchronous = {Synchronous}; the store needs FULL to keep its commits through a power loss.");
+            }
+
             using (var tx = connection.BeginTransaction(deferred: false))
             {
                 Execute(connection, Schema, tx);
@@ -153,6 +171,20 @@ public sealed partial class SqliteHistoryStore : IHistoryStore
         10 or 13 or 14 or 15 => new StoreUnavailableException($"The SQLite store at {Path} cannot be used now: {e.Message}", e), // IOERR, FULL, CANTOPEN, PROTOCOL
         _ => e,
     };
+
+    private static string ReadSynchronous(SqliteConnection connection)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = "PRAGMA synchronous";
+        return Convert.ToInt64(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture) switch
+        {
+            0 => "OFF",
+            1 => "NORMAL",
+            2 => "FULL",
+            3 => "EXTRA",
+            var other => other.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        };
+    }
 
     private static void Execute(SqliteConnection connection, string sql, SqliteTransaction? tx = null)
     {
