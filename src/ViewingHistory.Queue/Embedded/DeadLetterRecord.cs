@@ -1,6 +1,8 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using System.IO.Hashing;
 using System.Text;
+using Microsoft.Win32.SafeHandles;
 
 namespace ViewingHistory.Queue.Embedded;
 
@@ -13,6 +15,7 @@ internal static class DeadLetterRecord
 {
     public const byte AddKind = 1;
     public const byte RemoveKind = 2;
+    public const int HeaderLength = 8;
     private const int MaxReasonChars = 2048;
 
     public static byte[] Add(DeadLetter letter)
@@ -37,41 +40,96 @@ internal static class DeadLetterRecord
         return Frame(body.ToArray());
     }
 
-    /// <summary>Reads the records of a file's content; <paramref name="validLength"/> is where the last whole record ends.</summary>
-    public static List<(byte Kind, string Id, DeadLetter? Letter)> ReadAll(ReadOnlySpan<byte> data, out long validLength)
+    /// <summary>
+    /// Reads the records of a file one at a time (memory: the largest record, not the file) and returns them without
+    /// their payloads, which stay on disk; <paramref name="validLength"/> is where the last whole record ends.
+    /// </summary>
+    public static List<IndexedRecord> ReadIndex(SafeFileHandle file, out long validLength)
     {
-        var records = new List<(byte, string, DeadLetter?)>();
-        var pos = 0;
-        while (data.Length - pos >= 8)
+        var records = new List<IndexedRecord>();
+        var length = RandomAccess.GetLength(file);
+        Span<byte> header = stackalloc byte[HeaderLength];
+        var buffer = ArrayPool<byte>.Shared.Rent(4096);
+        try
         {
-            var length = BinaryPrimitives.ReadInt32LittleEndian(data[pos..]);
-            var crc = BinaryPrimitives.ReadUInt32LittleEndian(data[(pos + 4)..]);
-            if (length <= 0 || length > data.Length - pos - 8)
+            long pos = 0;
+            while (length - pos >= HeaderLength && ReadFully(file, header, pos))
             {
-                break;
+                var bodyLength = BinaryPrimitives.ReadInt32LittleEndian(header);
+                var crc = BinaryPrimitives.ReadUInt32LittleEndian(header[4..]);
+                if (bodyLength <= 0 || bodyLength > length - pos - HeaderLength)
+                {
+                    break;
+                }
+
+                if (buffer.Length < bodyLength)
+                {
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    buffer = ArrayPool<byte>.Shared.Rent(bodyLength);
+                }
+
+                var body = buffer.AsSpan(0, bodyLength);
+                if (!ReadFully(file, body, pos + HeaderLength) || Crc32.HashToUInt32(body) != crc)
+                {
+                    break;
+                }
+
+                records.Add(ParseIndex(body, pos));
+                pos += HeaderLength + bodyLength;
             }
 
-            var body = data.Slice(pos + 8, length);
-            if (Crc32.HashToUInt32(body) != crc)
-            {
-                break;
-            }
-
-            records.Add(Parse(body));
-            pos += 8 + length;
+            validLength = pos;
+            return records;
         }
-
-        validLength = pos;
-        return records;
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
     }
 
-    private static (byte, string, DeadLetter?) Parse(ReadOnlySpan<byte> body)
+    /// <summary>Reads one add record back and checks it: the payload of a dead letter, from disk.</summary>
+    public static byte[] ReadPayload(SafeFileHandle file, in DeadLetterSlot slot)
+    {
+        var record = new byte[slot.RecordLength];
+        if (!ReadFully(file, record, slot.RecordOffset) ||
+            BinaryPrimitives.ReadInt32LittleEndian(record) != record.Length - HeaderLength ||
+            Crc32.HashToUInt32(record.AsSpan(HeaderLength)) != BinaryPrimitives.ReadUInt32LittleEndian(record.AsSpan(4)))
+        {
+            throw new IOException("The dead-letter file changed under a held dead letter: its record no longer reads back.");
+        }
+
+        return record.AsSpan(slot.PayloadStart, slot.PayloadLength).ToArray();
+    }
+
+    /// <summary>The slot of an add record that is written at <paramref name="recordOffset"/>.</summary>
+    public static DeadLetterSlot SlotOf(ReadOnlySpan<byte> record, long recordOffset) =>
+        ParseIndex(record[HeaderLength..], recordOffset).Slot;
+
+    /// <summary>Reads until <paramref name="buffer"/> is full; false at the end of the file.</summary>
+    public static bool ReadFully(SafeFileHandle file, Span<byte> buffer, long offset)
+    {
+        while (!buffer.IsEmpty)
+        {
+            var read = RandomAccess.Read(file, buffer, offset);
+            if (read == 0)
+            {
+                return false;
+            }
+
+            buffer = buffer[read..];
+            offset += read;
+        }
+
+        return true;
+    }
+
+    private static IndexedRecord ParseIndex(ReadOnlySpan<byte> body, long recordOffset)
     {
         var pos = 1;
         var id = ReadString(body, ref pos);
         if (body[0] == RemoveKind)
         {
-            return (RemoveKind, id, null);
+            return new IndexedRecord(RemoveKind, id, default);
         }
 
         var failedAt = BinaryPrimitives.ReadInt64LittleEndian(body[pos..]);
@@ -79,13 +137,12 @@ internal static class DeadLetterRecord
         pos += 12;
         var reason = ReadString(body, ref pos);
         var payloadLength = BinaryPrimitives.ReadInt32LittleEndian(body[pos..]);
-        var payload = body.Slice(pos + 4, payloadLength).ToArray();
-        return (AddKind, id, new DeadLetter(id, reason, failedAt, count, payload));
+        return new IndexedRecord(AddKind, id, new DeadLetterSlot(reason, failedAt, count, recordOffset, HeaderLength + body.Length, HeaderLength + pos + 4, payloadLength));
     }
 
     private static byte[] Frame(byte[] body)
     {
-        var framed = new byte[8 + body.Length];
+        var framed = new byte[HeaderLength + body.Length];
         BinaryPrimitives.WriteInt32LittleEndian(framed, body.Length);
         BinaryPrimitives.WriteUInt32LittleEndian(framed.AsSpan(4), Crc32.HashToUInt32(body));
         body.CopyTo(framed, 8);

@@ -1,9 +1,14 @@
+using System.Buffers;
+
 namespace ViewingHistory.Queue.Embedded;
 
 /// <summary>
 /// The embedded queue's dead letters: an append-only file of add and remove records, each fsynced before the call
-/// completes. A torn last record (crash mid-write) is cut off at open. The file is rewritten (temp, fsync, rename)
-/// when removals outweigh what is held, and by a purge of everything.
+/// completes. A torn last record (crash mid-write, or a write cut short by a full disk) is cut off. Payloads stay in
+/// the file: memory holds an index (id, reason, time, count, where the record lies), so a queue with many or large
+/// dead letters costs memory for their number, not their size; listing and replaying read the payloads back. The file
+/// is rewritten (a new file, fsync, rename, directory fsync) when removals outweigh what is held, and by a purge of
+/// everything; a rewrite that fails (a full disk) leaves the old file and the index as they were.
 /// </summary>
 public sealed class EmbeddedDeadLetterQueue : IDeadLetterQueue, IDisposable
 {
@@ -11,15 +16,22 @@ public sealed class EmbeddedDeadLetterQueue : IDeadLetterQueue, IDisposable
     private readonly string _path;
     private readonly EmbeddedEventQueue _queue;
     private readonly SemaphoreSlim _gate = new(1, 1);
-    private readonly OrderedDictionary<string, DeadLetter> _letters = new(StringComparer.Ordinal);
+
+    // The gate orders the writers; this lock only lets Count read the index while one of them runs.
+    private readonly Lock _indexLock = new();
+    private OrderedDictionary<string, DeadLetterSlot> _index;
     private FileStream _file;
+    private long _end;
     private int _removals;
 
-    private EmbeddedDeadLetterQueue(string path, EmbeddedEventQueue queue, FileStream file)
+    private EmbeddedDeadLetterQueue(string path, EmbeddedEventQueue queue, FileStream file, OrderedDictionary<string, DeadLetterSlot> index, long end, int removals)
     {
         _path = path;
         _queue = queue;
         _file = file;
+        _index = index;
+        _end = end;
+        _removals = removals;
     }
 
     /// <inheritdoc />
@@ -27,41 +39,49 @@ public sealed class EmbeddedDeadLetterQueue : IDeadLetterQueue, IDisposable
     {
         get
         {
-            lock (_letters)
+            lock (_indexLock)
             {
-                return _letters.Count;
+                return _index.Count;
             }
         }
     }
 
-    internal static async Task<EmbeddedDeadLetterQueue> OpenAsync(string path, EmbeddedEventQueue queue, CancellationToken cancellationToken)
+    internal static Task<EmbeddedDeadLetterQueue> OpenAsync(string path, EmbeddedEventQueue queue, CancellationToken cancellationToken)
     {
-        var data = File.Exists(path) ? await File.ReadAllBytesAsync(path, cancellationToken) : [];
-        var records = DeadLetterRecord.ReadAll(data, out var validLength);
-        var file = new FileStream(path, FileMode.OpenOrCreate, FileAccess.Write, FileShare.Read);
-        if (file.Length != validLength)
+        cancellationToken.ThrowIfCancellationRequested();
+        var file = Open(path, FileMode.OpenOrCreate);
+        try
         {
-            file.SetLength(validLength);
-            file.Flush(flushToDisk: true);
-        }
+            var records = DeadLetterRecord.ReadIndex(file.SafeFileHandle, out var validLength);
+            if (file.Length != validLength)
+            {
+                file.SetLength(validLength);
+                file.Flush(flushToDisk: true);
+            }
 
-        file.Seek(0, SeekOrigin.End);
-        DurableFile.SyncDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
-        var dlq = new EmbeddedDeadLetterQueue(path, queue, file);
-        foreach (var (kind, id, letter) in records)
+            DurableFile.SyncDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+            var index = new OrderedDictionary<string, DeadLetterSlot>(StringComparer.Ordinal);
+            var removals = 0;
+            foreach (var record in records)
+            {
+                if (record.Kind == DeadLetterRecord.AddKind)
+                {
+                    index[record.Id] = record.Slot;
+                }
+                else
+                {
+                    index.Remove(record.Id);
+                    removals++;
+                }
+            }
+
+            return Task.FromResult(new EmbeddedDeadLetterQueue(path, queue, file, index, validLength, removals));
+        }
+        catch
         {
-            if (kind == DeadLetterRecord.AddKind)
-            {
-                dlq._letters[id] = letter!;
-            }
-            else
-            {
-                dlq._letters.Remove(id);
-                dlq._removals++;
-            }
+            file.Dispose();
+            throw;
         }
-
-        return dlq;
     }
 
     /// <inheritdoc />
@@ -74,14 +94,15 @@ public sealed class EmbeddedDeadLetterQueue : IDeadLetterQueue, IDisposable
             reason,
             DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(),
             entry.Batch?.Events.Count ?? EntryFormat.EventCountOf(entry.Payload.Span),
-            entry.Payload.ToArray());
+            entry.Payload);
+        var record = DeadLetterRecord.Add(letter);
         await _gate.WaitAsync(cancellationToken);
         try
         {
-            Write(DeadLetterRecord.Add(letter));
-            lock (_letters)
+            var offset = Append(record);
+            lock (_indexLock)
             {
-                _letters[letter.Id] = letter;
+                _index[letter.Id] = DeadLetterRecord.SlotOf(record, offset);
             }
         }
         finally
@@ -91,13 +112,25 @@ public sealed class EmbeddedDeadLetterQueue : IDeadLetterQueue, IDisposable
     }
 
     /// <inheritdoc />
-    /// <remarks>Oldest first. Served from memory: the file is only read at open.</remarks>
-    public Task<IReadOnlyList<DeadLetter>> ListAsync(int limit, CancellationToken cancellationToken)
+    /// <remarks>Oldest first. The payloads are read from the file, so memory grows with <paramref name="limit"/>, not with what is held.</remarks>
+    public async Task<IReadOnlyList<DeadLetter>> ListAsync(int limit, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(limit);
-        lock (_letters)
+        // Under the gate: a rewrite swaps the file and moves every record.
+        await _gate.WaitAsync(cancellationToken);
+        try
         {
-            return Task.FromResult<IReadOnlyList<DeadLetter>>([.. _letters.Values.Take(limit)]);
+            List<KeyValuePair<string, DeadLetterSlot>> page;
+            lock (_indexLock)
+            {
+                page = [.. _index.Take(limit)];
+            }
+
+            return [.. page.Select(p => Letter(p.Key, p.Value))];
+        }
+        finally
+        {
+            _gate.Release();
         }
     }
 
@@ -109,18 +142,19 @@ public sealed class EmbeddedDeadLetterQueue : IDeadLetterQueue, IDisposable
         await _gate.WaitAsync(cancellationToken);
         try
         {
-            DeadLetter? letter;
-            lock (_letters)
+            DeadLetterSlot slot;
+            bool held;
+            lock (_indexLock)
             {
-                _letters.TryGetValue(id, out letter);
+                held = _index.TryGetValue(id, out slot);
             }
 
-            if (letter is null)
+            if (!held)
             {
                 return false;
             }
 
-            await _queue.AppendRawAsync(letter.Payload, cancellationToken);
+            await _queue.AppendRawAsync(DeadLetterRecord.ReadPayload(_file.SafeFileHandle, slot), cancellationToken);
             RemoveLocked(id);
             return true;
         }
@@ -139,9 +173,9 @@ public sealed class EmbeddedDeadLetterQueue : IDeadLetterQueue, IDisposable
             if (id is not null)
             {
                 bool held;
-                lock (_letters)
+                lock (_indexLock)
                 {
-                    held = _letters.ContainsKey(id);
+                    held = _index.ContainsKey(id);
                 }
 
                 if (held)
@@ -153,13 +187,12 @@ public sealed class EmbeddedDeadLetterQueue : IDeadLetterQueue, IDisposable
             }
 
             int removed;
-            lock (_letters)
+            lock (_indexLock)
             {
-                removed = _letters.Count;
-                _letters.Clear();
+                removed = _index.Count;
             }
 
-            Rewrite();
+            Rewrite(keep: false);
             return removed;
         }
         finally
@@ -175,43 +208,139 @@ public sealed class EmbeddedDeadLetterQueue : IDeadLetterQueue, IDisposable
         _gate.Dispose();
     }
 
+    private static FileStream Open(string path, FileMode mode) =>
+        // Unbuffered: every write is positioned (RandomAccess) and fsynced at once; a buffer could only hold bytes of a
+        // failed write and emit them later.
+        new(path, mode, FileAccess.ReadWrite, FileShare.Read, bufferSize: 0);
+
+    private DeadLetter Letter(string id, DeadLetterSlot slot) =>
+        new(id, slot.Reason, slot.FailedAtMs, slot.EventCount, DeadLetterRecord.ReadPayload(_file.SafeFileHandle, slot));
+
     private void RemoveLocked(string id)
     {
-        Write(DeadLetterRecord.Remove(id));
+        Append(DeadLetterRecord.Remove(id));
         int held;
-        lock (_letters)
+        lock (_indexLock)
         {
-            _letters.Remove(id);
-            held = _letters.Count;
+            _index.Remove(id);
+            held = _index.Count;
         }
 
         if (++_removals >= CompactAfterRemovals && _removals > held)
         {
-            Rewrite();
-        }
-    }
-
-    private void Write(byte[] record)
-    {
-        _file.Write(record);
-        _file.Flush(flushToDisk: true);
-    }
-
-    /// <summary>Replaces the file with the add records of what is held: temp file, fsync, rename.</summary>
-    private void Rewrite()
-    {
-        using var content = new MemoryStream();
-        lock (_letters)
-        {
-            foreach (var letter in _letters.Values)
+            try
             {
-                content.Write(DeadLetterRecord.Add(letter));
+                Rewrite(keep: true);
+            }
+            catch (IOException)
+            {
+                // The removal is durable already; a compaction is only an economy of space, and a failed one (a full
+                // disk) leaves the old file in place. The next removal tries again.
             }
         }
+    }
 
-        _file.Dispose();
-        DurableFile.WriteAtomically(_path, content.ToArray());
-        _file = new FileStream(_path, FileMode.Append, FileAccess.Write, FileShare.Read);
+    /// <summary>Writes a record at the end of the file and fsyncs it; returns where it starts.</summary>
+    private long Append(byte[] record)
+    {
+        var offset = _end;
+        try
+        {
+            RandomAccess.Write(_file.SafeFileHandle, record, offset);
+            _file.Flush(flushToDisk: true);
+        }
+        catch
+        {
+            // A write cut short (ENOSPC) leaves part of a record behind. Cut it off now, so the next record follows the
+            // last whole one; if even that fails, the next write still starts at _end, over it, and open cuts off
+            // whatever torn tail is left after the last whole record.
+            try
+            {
+                _file.SetLength(offset);
+                _file.Flush(flushToDisk: true);
+            }
+            catch (IOException)
+            {
+            }
+
+            throw;
+        }
+
+        _end = offset + record.Length;
+        return offset;
+    }
+
+    /// <summary>
+    /// Replaces the file with the add records of what is held (<paramref name="keep"/>) or with nothing: a new file,
+    /// fsync, rename over the old one, directory fsync. The records are copied one at a time from the old file. Until
+    /// the rename the old file and the index stay in force, so a failure changes nothing.
+    /// </summary>
+    private void Rewrite(bool keep)
+    {
+        var temp = _path + ".tmp";
+        List<KeyValuePair<string, DeadLetterSlot>> held;
+        lock (_indexLock)
+        {
+            held = keep ? [.. _index] : [];
+        }
+
+        var next = Open(temp, FileMode.Create);
+        var index = new OrderedDictionary<string, DeadLetterSlot>(StringComparer.Ordinal);
+        long end = 0;
+        var buffer = ArrayPool<byte>.Shared.Rent(4096);
+        try
+        {
+            foreach (var (id, slot) in held)
+            {
+                if (buffer.Length < slot.RecordLength)
+                {
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    buffer = ArrayPool<byte>.Shared.Rent(slot.RecordLength);
+                }
+
+                var record = buffer.AsSpan(0, slot.RecordLength);
+                if (!DeadLetterRecord.ReadFully(_file.SafeFileHandle, record, slot.RecordOffset))
+                {
+                    throw new IOException("The dead-letter file is shorter than its index.");
+                }
+
+                RandomAccess.Write(next.SafeFileHandle, record, end);
+                index[id] = slot with { RecordOffset = end };
+                end += slot.RecordLength;
+            }
+
+            next.Flush(flushToDisk: true);
+            File.Move(temp, _path, overwrite: true);
+        }
+        catch
+        {
+            next.Dispose();
+            try
+            {
+                File.Delete(temp);
+            }
+            catch (IOException)
+            {
+            }
+
+            throw;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+
+        // Renamed: the new file is the file. The open handle stays valid across the rename, so it becomes ours.
+        var old = _file;
+        lock (_indexLock)
+        {
+            _file = next;
+            _index = index;
+        }
+
+        _end = end;
         _removals = 0;
+        old.Dispose();
+        DurableFile.SyncDirectory(Path.GetDirectoryName(Path.GetFullPath(_path))!);
     }
 }
