@@ -5,6 +5,7 @@ using NATS.Client.JetStream.Models;
 using Polly;
 using Polly.Retry;
 using Polly.Timeout;
+using ViewingHistory.Core.Diagnostics;
 using ViewingHistory.Core.Events;
 using ViewingHistory.Core.Serialization;
 
@@ -122,7 +123,8 @@ public sealed partial class JetStreamEventQueue : IEventQueue
         }
         catch (Exception ex) when (ex is NatsException or TimeoutRejectedException or TimeoutException)
         {
-            throw new QueueUnavailableException($"Could not create the JetStream streams at {_options.Url}: {ex.Message}", ex);
+            // The URL may hold a user and password: this message reaches logs and, at start, the console.
+            throw new QueueUnavailableException($"Could not create the JetStream streams at {Redaction.Secrets(_options.Url)}: {Redaction.Secrets(ex.Message)}", ex);
         }
 
         await _deadLetters.RefreshCountAsync(cancellationToken);

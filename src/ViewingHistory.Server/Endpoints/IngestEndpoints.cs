@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Buffers;
 using Microsoft.Net.Http.Headers;
 using ViewingHistory.Core.Validation;
@@ -24,7 +25,7 @@ public static class IngestEndpoints
         return v1;
     }
 
-    private static async Task<IResult> IngestAsync(HttpContext http, IngestPipeline pipeline, VhMetrics metrics, TimeProvider time, CancellationToken cancellationToken)
+    private static async Task<IResult> IngestAsync(HttpContext http, IngestPipeline pipeline, VhMetrics metrics, TimeProvider time, ILoggerFactory loggers, CancellationToken cancellationToken)
     {
         if (!IsJson(http.Request.ContentType))
         {
@@ -67,12 +68,12 @@ public static class IngestEndpoints
             catch (QueueUnavailableException ex)
             {
                 metrics.Rejected("queue_unavailable");
-                return Problems.Unavailable(StatusCodes.Status503ServiceUnavailable, "Service unavailable", $"The events could not be made durable: {ex.Message} Resend the batch.", 1);
+                return EngineUnavailable(http, loggers, ex, "The events could not be made durable now.");
             }
             catch (StoreUnavailableException ex)
             {
                 metrics.Rejected("store_unavailable");
-                return Problems.Unavailable(StatusCodes.Status503ServiceUnavailable, "Service unavailable", $"The store could not apply the batch: {ex.Message} Resend the batch.", 1);
+                return EngineUnavailable(http, loggers, ex, "The store could not apply the batch now.");
             }
 
             return Results.Json(new IngestAccepted(parsed.Events.Count), ApiJsonContext.Default.IngestAccepted, statusCode: StatusCodes.Status202Accepted);
@@ -81,6 +82,18 @@ public static class IngestEndpoints
         {
             ArrayPool<byte>.Shared.Return(buffer);
         }
+    }
+
+    /// <summary>
+    /// A 503 whose detail says what could not be done, never why in the engine's words: an engine's message names
+    /// files, hosts and settings. The problem's <c>traceId</c> (added by the problem details service) is in the log
+    /// entry that holds the exception, so an operator can find the cause.
+    /// </summary>
+    private static IResult EngineUnavailable(HttpContext http, ILoggerFactory loggers, Exception exception, string what)
+    {
+        var traceId = Activity.Current?.Id ?? http.TraceIdentifier;
+        IngestLog.EngineUnavailable(loggers.CreateLogger(typeof(IngestEndpoints).FullName!), exception, traceId);
+        return Problems.Unavailable(StatusCodes.Status503ServiceUnavailable, "Service unavailable", what + " Resend the batch.", 1);
     }
 
     private static IResult TooLarge() => Problems.Status(StatusCodes.Status413PayloadTooLarge, "Payload too large", "The body may be at most 1 MiB.");

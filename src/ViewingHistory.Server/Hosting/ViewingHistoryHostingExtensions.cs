@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using OpenTelemetry.Metrics;
 using ViewingHistory.Core.Validation;
 using ViewingHistory.Pipeline;
@@ -13,6 +14,7 @@ using ViewingHistory.Server.Endpoints;
 using ViewingHistory.Server.Feeds;
 using ViewingHistory.Server.Health;
 using ViewingHistory.Server.Json;
+using ViewingHistory.Server.Logging;
 
 namespace ViewingHistory.Server.Hosting;
 
@@ -84,6 +86,10 @@ public static class ViewingHistoryHostingExtensions
         services.AddSingleton<IAuthorizationHandler, MemberAccessHandler>();
         services.AddIngestAdmission();
         services.AddProblemDetails();
+
+        // Every logger, whoever adds its provider, masks secrets (a NATS URL's password, Password= of a connection
+        // string): engine exceptions quote the settings they were given.
+        services.Replace(ServiceDescriptor.Singleton<ILoggerFactory>(sp => new RedactingLoggerFactory(ActivatorUtilities.CreateInstance<LoggerFactory>(sp))));
         services.AddExceptionHandler<ProblemExceptionHandler>();
         services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, ApiJsonContext.Default));
 

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using ViewingHistory.Core.Diagnostics;
 using ViewingHistory.Core.Events;
 using ViewingHistory.Queue;
 
@@ -8,8 +9,9 @@ namespace ViewingHistory.Server.Json;
 /// <summary>One dead letter as the admin API shows it: everything but the payload, which only a replay needs.</summary>
 public sealed record DeadLetterDto(string Id, string Reason, string FailedAt, int EventCount, int PayloadBytes)
 {
+    // The reason is the exception's message as it was recorded: useful, but it may name files, hosts or credentials.
     public static DeadLetterDto From(DeadLetter letter) =>
-        new(letter.Id, letter.Reason, Timestamps.Format(letter.FailedAtMs), letter.EventCount, letter.Payload.Length);
+        new(letter.Id, Redaction.ForClients(letter.Reason), Timestamps.Format(letter.FailedAtMs), letter.EventCount, letter.Payload.Length);
 }
 
 /// <summary><c>GET /v1/admin/dead-letters</c>: the oldest dead letters first, and how many are held in all.</summary>

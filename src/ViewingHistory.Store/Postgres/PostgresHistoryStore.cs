@@ -1,6 +1,7 @@
 using System.Net.Sockets;
 using System.Text.RegularExpressions;
 using Npgsql;
+using ViewingHistory.Core.Diagnostics;
 using ViewingHistory.Core.Events;
 
 namespace ViewingHistory.Store.Postgres;
@@ -106,7 +107,7 @@ public sealed partial class PostgresHistoryStore : IHistoryStore
         }
         catch (Exception e) when (!cancellationToken.IsCancellationRequested && IsUnavailable(e))
         {
-            throw new StoreUnavailableException($"PostgreSQL is unavailable: {e.Message}", e);
+            throw new StoreUnavailableException($"PostgreSQL is unavailable: {Redaction.Secrets(e.Message)}", e);
         }
     }
 
