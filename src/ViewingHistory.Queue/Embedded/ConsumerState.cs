@@ -11,7 +11,7 @@ namespace ViewingHistory.Queue.Embedded;
 internal sealed class ConsumerState
 {
     private readonly EmbeddedEventQueue _queue;
-    private readonly FasterLogScanIterator _iterator;
+    private FasterLogScanIterator _iterator;
     private readonly SemaphoreSlim _receiveGate = new(1, 1);
     private readonly SemaphoreSlim _persistGate = new(1, 1);
     private readonly CancellationTokenSource _closing = new();
@@ -128,6 +128,30 @@ internal sealed class ConsumerState
         if (_queue.ReleaseHandle(this))
         {
             await CloseAsync();
+        }
+    }
+
+    /// <summary>
+    /// Moves the iterator to a log recreated after a failed commit, at the address where it stood: what it delivered
+    /// stays delivered (only committed entries are read, and the recreated log recovers every one of them).
+    /// </summary>
+    public async Task RebaseAsync(FasterLog log)
+    {
+        await _receiveGate.WaitAsync();
+        try
+        {
+            if (_closed)
+            {
+                return;
+            }
+
+            var next = _iterator.NextAddress;
+            _iterator.Dispose();
+            _iterator = log.Scan(next, long.MaxValue, scanUncommitted: false);
+        }
+        finally
+        {
+            _receiveGate.Release();
         }
     }
 

@@ -1,3 +1,4 @@
+using FASTER.core;
 using ViewingHistory.Core.Events;
 using ViewingHistory.Core.Serialization;
 
@@ -11,7 +12,9 @@ public sealed partial class EmbeddedEventQueue
 {
     private readonly object _commitGate = new();
     private readonly SemaphoreSlim _commitSignal = new(0, 1);
-    private TaskCompletionSource _nextCommit = NewGeneration();
+    // Serializes commits with the recreation of the log after a failed one: a commit always runs on the current log.
+    private readonly SemaphoreSlim _logGate = new(1, 1);
+    private TaskCompletionSource<FasterLog> _nextCommit = NewGeneration();
     private bool _finalCommitStarted;
     private long _appendedEvents;
     private long _commits;
@@ -39,10 +42,12 @@ public sealed partial class EmbeddedEventQueue
             throw new QueueUnavailableException("The embedded queue cannot take the batch: " + reason + ".");
         }
 
+        // The log the entry goes into: a commit on another one (recreated after a failed commit) does not cover it.
+        var log = Log;
         long address;
         try
         {
-            address = await Log.EnqueueAsync(payload, cancellationToken);
+            address = await log.EnqueueAsync(payload, cancellationToken);
         }
         catch (OperationCanceledException)
         {
@@ -53,7 +58,7 @@ public sealed partial class EmbeddedEventQueue
             throw new QueueUnavailableException("The embedded queue cannot take the batch.", ex);
         }
 
-        Task committed;
+        Task<FasterLog> committed;
         lock (_commitGate)
         {
             if (_finalCommitStarted)
@@ -65,9 +70,23 @@ public sealed partial class EmbeddedEventQueue
             committed = _nextCommit.Task;
         }
 
-        Interlocked.Add(ref _appendedEvents, EntryFormat.EventCountOf(payload.Span));
+        var events = EntryFormat.EventCountOf(payload.Span);
+        Interlocked.Add(ref _appendedEvents, events);
         RequestCommit();
-        await committed.WaitAsync(cancellationToken);
+        try
+        {
+            var committedOn = await committed.WaitAsync(cancellationToken);
+            if (!ReferenceEquals(committedOn, log))
+            {
+                throw new QueueUnavailableException("The embedded queue's log was recreated after a failed commit before this batch was committed.");
+            }
+        }
+        catch (QueueUnavailableException)
+        {
+            Interlocked.Add(ref _appendedEvents, -events);
+            throw;
+        }
+
         return address;
     }
 
@@ -100,7 +119,7 @@ public sealed partial class EmbeddedEventQueue
             // join this commit instead of starting the next one. Under load this halves the commits (each one a
             // synchronous write of the log's tail) for the same events, at no cost when the queue is idle.
             await Task.Yield();
-            TaskCompletionSource generation;
+            TaskCompletionSource<FasterLog> generation;
             lock (_commitGate)
             {
                 generation = _nextCommit;
@@ -111,34 +130,117 @@ public sealed partial class EmbeddedEventQueue
         }
     }
 
-    private async Task CommitGenerationAsync(TaskCompletionSource generation)
+    private async Task CommitGenerationAsync(TaskCompletionSource<FasterLog> generation)
     {
-        if (_fault is { } fault)
+        await _logGate.WaitAsync();
+        try
         {
-            generation.TrySetException(new QueueUnavailableException("The embedded queue's log faulted.", fault));
+            if (_fault is { } fault)
+            {
+                generation.TrySetException(new QueueUnavailableException("The embedded queue's log faulted.", fault));
+                return;
+            }
+
+            var log = Log;
+            try
+            {
+                // CommitAsync: not the CancellationToken overload's cancellation: an abandoned commit would leave the
+                // appenders of this generation without an answer.
+                await log.CommitAsync(CancellationToken.None);
+                Interlocked.Increment(ref _commits);
+                generation.TrySetResult(log);
+            }
+            catch (Exception ex)
+            {
+                // FasterLog enters a permanently errored state after a device error (TolerateDeviceFailure is off, as it
+                // must be: tolerating would acknowledge lost data). This round's appenders get the failure; the log is
+                // then recreated from its files, which recovers exactly what earlier commits made durable, so later
+                // rounds commit again once the cause (a full disk) is gone.
+                _fault = ex;
+                generation.TrySetException(new QueueUnavailableException("The embedded queue's log failed to commit.", ex));
+                await TryRecreateLogAsync();
+            }
+        }
+        finally
+        {
+            _logGate.Release();
+        }
+    }
+
+    /// <summary>After a failed recreation: tries again (from the maintenance loop) while the queue is faulted.</summary>
+    private async Task RetryRecreateLogAsync()
+    {
+        await _logGate.WaitAsync();
+        try
+        {
+            if (_fault is not null)
+            {
+                await TryRecreateLogAsync();
+            }
+        }
+        finally
+        {
+            _logGate.Release();
+        }
+    }
+
+    /// <summary>
+    /// Opens the log again from its files and moves every open consumer's iterator onto it, then drops the faulted
+    /// instance. Under <see cref="_logGate"/>. Entries enqueued into the faulted instance but not committed are not in
+    /// the new one; their appenders are refused (their round failed, or their commit ran on the new log). A failure
+    /// leaves the queue faulted, and the maintenance loop tries again.
+    /// </summary>
+    private async Task TryRecreateLogAsync()
+    {
+        if (Volatile.Read(ref _disposed) != 0)
+        {
             return;
+        }
+
+        IDevice device;
+        FasterLog log;
+        try
+        {
+            (device, log) = await OpenLogAsync(CancellationToken.None);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            return;
+        }
+
+        FasterLog old;
+        IDevice? oldDevice;
+        List<ConsumerState> states;
+        lock (_registryGate)
+        {
+            old = Log;
+            oldDevice = _device;
+            _log = log;
+            _device = device;
+            states = [.. _open.Values];
+        }
+
+        foreach (var state in states)
+        {
+            await state.RebaseAsync(log);
         }
 
         try
         {
-            // CommitAsync: not the CancellationToken overload's cancellation: an abandoned commit would leave the
-            // appenders of this generation without an answer.
-            await Log.CommitAsync(CancellationToken.None);
-            Interlocked.Increment(ref _commits);
-            generation.TrySetResult();
+            old.Dispose();
+            oldDevice?.Dispose();
         }
-        catch (Exception ex)
+        catch (Exception ex) when (ex is not OutOfMemoryException)
         {
-            // FasterLog enters a permanently errored state after a device error (TolerateDeviceFailure is off, as it
-            // must be: tolerating would acknowledge lost data). Only a restart on a repaired disk recovers.
-            _fault = ex;
-            generation.TrySetException(new QueueUnavailableException("The embedded queue's log failed to commit.", ex));
+            // The faulted instance may throw its canned error on the way out; nothing of it is used any more.
         }
+
+        _fault = null;
     }
 
     private async Task FinalCommitAsync()
     {
-        TaskCompletionSource generation;
+        TaskCompletionSource<FasterLog> generation;
         lock (_commitGate)
         {
             _finalCommitStarted = true;
@@ -148,5 +250,5 @@ public sealed partial class EmbeddedEventQueue
         await CommitGenerationAsync(generation);
     }
 
-    private static TaskCompletionSource NewGeneration() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private static TaskCompletionSource<FasterLog> NewGeneration() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 }

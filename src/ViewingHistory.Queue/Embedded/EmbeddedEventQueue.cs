@@ -82,29 +82,8 @@ public sealed partial class EmbeddedEventQueue : IEventQueue
             Directory.CreateDirectory(_options.Directory);
             _directoryLock = LockDirectory();
             Directory.CreateDirectory(_consumersDirectory);
-            var logDirectory = Path.Combine(_options.Directory, "log");
-            Directory.CreateDirectory(logDirectory);
-            _device = Devices.CreateLogDevice(Path.Combine(logDirectory, "events"), preallocateFile: false, deleteOnClose: false, recoverDevice: true);
-            var settings = new FasterLogSettings
-            {
-                LogDevice = _device,
-                LogCommitManager = _options.FastCommitMode
-                    ? new DeviceLogCommitCheckpointManager(
-                        new LocalStorageNamedDeviceFactory(),
-                        new DefaultCheckpointNamingScheme(Path.Combine(logDirectory, "commits")),
-                        removeOutdated: true,
-                        fastCommitThrottleFreq: FastCommitMetadataEvery)
-                    : null,
-                LogCommitDir = Path.Combine(logDirectory, "commits"),
-                PageSizeBits = _options.PageSizeBits,
-                MemorySizeBits = _options.MemorySizeBits,
-                SegmentSizeBits = _options.SegmentSizeBits,
-                LogChecksum = LogChecksumType.PerEntry,
-                FastCommitMode = _options.FastCommitMode,
-                TryRecoverLatest = true,
-                AutoRefreshSafeTailAddress = true,
-            };
-            _log = await FasterLog.CreateAsync(settings, cancellationToken);
+            Directory.CreateDirectory(LogDirectory);
+            (_device, _log) = await OpenLogAsync(cancellationToken);
             LoadRegisteredConsumers();
             _appendedEvents = await CountAppendedEventsAsync(cancellationToken);
             _deadLetters = await EmbeddedDeadLetterQueue.OpenAsync(_deadLetterPath, this, cancellationToken);
@@ -115,6 +94,42 @@ public sealed partial class EmbeddedEventQueue : IEventQueue
         finally
         {
             _initGate.Release();
+        }
+    }
+
+    private string LogDirectory => Path.Combine(_options.Directory, "log");
+
+    /// <summary>Opens (recovers) the log from its files: at start, and again after a failed commit.</summary>
+    private async Task<(IDevice Device, FasterLog Log)> OpenLogAsync(CancellationToken cancellationToken)
+    {
+        var device = Devices.CreateLogDevice(Path.Combine(LogDirectory, "events"), preallocateFile: false, deleteOnClose: false, recoverDevice: true);
+        try
+        {
+            var settings = new FasterLogSettings
+            {
+                LogDevice = device,
+                LogCommitManager = _options.FastCommitMode
+                    ? new DeviceLogCommitCheckpointManager(
+                        new LocalStorageNamedDeviceFactory(),
+                        new DefaultCheckpointNamingScheme(Path.Combine(LogDirectory, "commits")),
+                        removeOutdated: true,
+                        fastCommitThrottleFreq: FastCommitMetadataEvery)
+                    : null,
+                LogCommitDir = Path.Combine(LogDirectory, "commits"),
+                PageSizeBits = _options.PageSizeBits,
+                MemorySizeBits = _options.MemorySizeBits,
+                SegmentSizeBits = _options.SegmentSizeBits,
+                LogChecksum = LogChecksumType.PerEntry,
+                FastCommitMode = _options.FastCommitMode,
+                TryRecoverLatest = true,
+                AutoRefreshSafeTailAddress = true,
+            };
+            return (device, await FasterLog.CreateAsync(settings, cancellationToken));
+        }
+        catch
+        {
+            device.Dispose();
+            throw;
         }
     }
 
@@ -146,6 +161,7 @@ public sealed partial class EmbeddedEventQueue : IEventQueue
         _stopping.Dispose();
         _initGate.Dispose();
         _commitSignal.Dispose();
+        _logGate.Dispose();
     }
 
     /// <summary>Why appends cannot be made durable now, or null when they can.</summary>
@@ -207,6 +223,11 @@ public sealed partial class EmbeddedEventQueue : IEventQueue
             while (await timer.WaitForNextTickAsync(stopping))
             {
                 CheckDisk();
+                if (_fault is not null)
+                {
+                    await RetryRecreateLogAsync();
+                }
+
                 if (DateTime.UtcNow >= nextTruncation)
                 {
                     nextTruncation = DateTime.UtcNow + _options.TruncateInterval;
