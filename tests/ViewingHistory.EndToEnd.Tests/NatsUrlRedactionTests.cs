@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using ViewingHistory.Testing;
 
 namespace ViewingHistory.EndToEnd.Tests;
@@ -27,6 +28,30 @@ public sealed class NatsUrlRedactionTests : IDisposable
 
         Assert.DoesNotContain(Password, server.Output, StringComparison.Ordinal);
         Assert.Contains("nats://vhuser:***@", server.Output, StringComparison.Ordinal);
+    }
+
+    [Fact(Timeout = 120_000)]
+    public async Task A_nats_url_password_never_reaches_the_output_when_the_start_fails()
+    {
+        // A processor cannot start without its queue: the host fails, and the process prints why before it exits.
+        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        info.ArgumentList.Add(ServerProcess.ServerDll());
+        foreach (var setting in new[] { $"--DataDir={_data.Path}", "--Roles=processor", "--Queue:Kind=jetstream", $"--Queue:Url=nats://vhuser:{Password}@127.0.0.1:{FreePort.Next()}", $"--urls=http://127.0.0.1:{FreePort.Next()}" })
+        {
+            info.ArgumentList.Add(setting);
+        }
+
+        info.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        using var process = Process.Start(info)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+        await process.WaitForExitAsync(timeout.Token);
+        var output = await stdout + await stderr;
+
+        Assert.NotEqual(0, process.ExitCode);
+        Assert.Contains("nats://vhuser:***@", output, StringComparison.Ordinal);
+        Assert.DoesNotContain(Password, output, StringComparison.Ordinal);
     }
 
     public void Dispose() => _data.Dispose();
