@@ -71,13 +71,14 @@ public static class ReloadableConfiguration
     }
 
     /// <summary>
-    /// Binds one section, converting each setting on its own so that every bad one is reported, not only the first the
-    /// binder trips on; then checks the data annotations. Unknown keys are ignored, as the binder ignores them.
+    /// Binds one section, converting and range-checking each setting on its own so that every bad one is reported, not
+    /// only the first the binder trips on. Unknown keys are ignored, as the binder ignores them.
     /// </summary>
     private static T? Bind<T>(IConfiguration configuration, string sectionName, List<ConfigurationError> errors, Func<string, string?> fileOf)
         where T : class, new()
     {
         var before = errors.Count;
+        var defaults = new T();
         var section = configuration.GetSection(sectionName);
         foreach (var child in section.GetChildren())
         {
@@ -94,6 +95,13 @@ public static class ReloadableConfiguration
             if (reason is not null)
             {
                 errors.Add(new ConfigurationError(setting, reason, fileOf(child.Path)));
+                continue;
+            }
+
+            var invalid = new List<ValidationResult>();
+            if (!Validator.TryValidateProperty(child.Get(property.PropertyType), new ValidationContext(defaults) { MemberName = property.Name }, invalid))
+            {
+                errors.AddRange(invalid.Select(r => new ConfigurationError(setting, r.ErrorMessage ?? "is not valid", fileOf(child.Path))));
             }
         }
 

@@ -20,6 +20,7 @@ public sealed class ConfigurationReloadTests : IDisposable
     public static TheoryData<string, string, string[], string> BadFiles => new()
     {
         { "the issue's typo", """{"Pipeline":{"Mode":"asynch","AsyncPercent":150}}""", ["Pipeline:Mode"], "'asynch' is not one of async, sync, shadow" },
+        { "the issue's typo, its percent", """{"Pipeline":{"Mode":"asynch","AsyncPercent":150}}""", ["Pipeline:AsyncPercent"], "between 0 and 100" },
         { "percent out of range", """{"Pipeline":{"Mode":"async","AsyncPercent":150}}""", ["Pipeline:AsyncPercent"], "between 0 and 100" },
         { "percent not a number", """{"Pipeline":{"Mode":"async","AsyncPercent":"half"}}""", ["Pipeline:AsyncPercent"], "'half' is not an integer" },
         { "malformed JSON", """{"Pipeline":{"Mode":"sync",""", [""], "not valid JSON" },
