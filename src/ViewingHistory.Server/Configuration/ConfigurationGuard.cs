@@ -13,7 +13,6 @@ namespace ViewingHistory.Server.Configuration;
 /// </summary>
 public sealed partial class ConfigurationGuard(
     IConfiguration configuration,
-    RestartSettings running,
     OptionsInForce<PipelineOptions> pipeline,
     OptionsInForce<IngestOptions> ingest,
     TimeProvider time,
@@ -22,12 +21,15 @@ public sealed partial class ConfigurationGuard(
     private readonly Lock _gate = new();
     private ConfigurationStatusDto _status = Valid(time.GetUtcNow());
     private IDisposable? _subscription;
+    private RestartSettings? _running;
 
     /// <summary>The state of the latest reload.</summary>
     public ConfigurationStatusDto Status => Volatile.Read(ref _status);
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
+        // Captured from the configuration as the host finally built it (a host may add sources after the wiring ran).
+        _running = RestartSettings.Capture(configuration, pipeline.Current);
         _subscription = ChangeToken.OnChange(configuration.GetReloadToken, Evaluate);
         return Task.CompletedTask;
     }
@@ -48,7 +50,7 @@ public sealed partial class ConfigurationGuard(
             ConfigurationCheck check;
             try
             {
-                check = ReloadableConfiguration.Check(configuration, running);
+                check = ReloadableConfiguration.Check(configuration, _running);
             }
             catch (Exception ex)
             {

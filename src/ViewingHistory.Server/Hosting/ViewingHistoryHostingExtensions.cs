@@ -65,7 +65,6 @@ public static class ViewingHistoryHostingExtensions
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(new OptionsInForce<PipelineOptions>(initial.Pipeline));
         services.AddSingleton(new OptionsInForce<IngestOptions>(initial.Ingest!));
-        services.AddSingleton(RestartSettings.Capture(configuration, initial.Pipeline));
         services.AddSingleton<ConfigurationGuard>();
         services.AddHostedService(sp => sp.GetRequiredService<ConfigurationGuard>());
         services.AddOptions<ProcessorOptions>().BindConfiguration(ProcessorOptions.Section).ValidateDataAnnotations().ValidateOnStart();
