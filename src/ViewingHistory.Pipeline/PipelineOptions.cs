@@ -2,7 +2,7 @@ using System.ComponentModel.DataAnnotations;
 
 namespace ViewingHistory.Pipeline;
 
-/// <summary>The <c>Pipeline</c> configuration section. Read through IOptionsMonitor, so a reload takes effect on the next request.</summary>
+/// <summary>The <c>Pipeline</c> configuration section. Read through <see cref="OptionsInForce{T}"/>, so a valid reload takes effect on the next request.</summary>
 public sealed record PipelineOptions
 {
     public const string Section = "Pipeline";
@@ -14,6 +14,7 @@ public sealed record PipelineOptions
     public int AsyncPercent { get; init; } = 100;
 
     /// <summary>How long a sync-path store write may take before the request answers 503.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.001", "01:00:00")]
     public TimeSpan SyncApplyTimeout { get; init; } = TimeSpan.FromSeconds(5);
 
     /// <summary>Whether a member's events take the sync path under these options.</summary>

@@ -21,6 +21,18 @@ public interface IEventQueue : IAsyncDisposable
     /// <summary>Opens the durable consumer <paramref name="name"/> (e.g. "processor", "archive"); instances with the same name share the work.</summary>
     IQueueConsumer OpenConsumer(string name);
 
+    /// <summary>
+    /// Retires the durable consumer <paramref name="name"/>, which this deployment no longer runs (the shadow processor
+    /// after leaving shadow mode, the archive when it is turned off), so that nothing it left behind holds the queue
+    /// back. True when there was something to retire. Call it before the consumer is opened in this process.
+    /// </summary>
+    /// <remarks>
+    /// The embedded log deletes the consumer's checkpoint: a registered consumer holds truncation back whether or not
+    /// it runs. A JetStream stream's limits, not its consumers, decide what it keeps, and other nodes may still run
+    /// the consumer (a rolling restart out of shadow mode): JetStream leaves it alone and answers false.
+    /// </remarks>
+    Task<bool> RetireConsumerAsync(string name, CancellationToken cancellationToken);
+
     /// <summary>The dead-letter queue of this queue.</summary>
     IDeadLetterQueue DeadLetters { get; }
 

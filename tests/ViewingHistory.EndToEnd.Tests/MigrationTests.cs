@@ -38,7 +38,23 @@ public sealed class MigrationTests(ITestOutputHelper output) : IDisposable
             output.WriteLine(text);
             Assert.True(exit == 0, $"vh compare found differences:\n{text}");
 
-            foreach (var (mode, percent) in new[] { ("async", 10), ("async", 100), ("sync", 100), ("async", 100) })
+            // Leaving shadow needs a restart too (the shadow processor exists only in shadow mode): a reload is refused
+            // and shadow stays in force; the restart retires the shadow consumer.
+            WriteConfig("async", 10);
+            await Eventually.UntilAsync(
+                async () => (await StatusAsync(server))["configuration"]!["errors"]!.AsArray()
+                    .Any(e => (string?)e!["setting"] == "Pipeline:Mode" && (string?)e["reason"] == "needs a restart"),
+                TimeSpan.FromSeconds(20),
+                "the reload out of shadow to be refused");
+            Assert.Equal("shadow", (string?)(await StatusAsync(server))["mode"]);
+            await StepAsync(server, driver, "shadow, reload refused");
+            await server.StopAsync(TimeSpan.FromSeconds(40));
+            await server.DisposeAsync();
+            server = await StartAsync();
+            Assert.Contains("queue consumer 'shadow' is not run by this configuration: retired", server.Output, StringComparison.Ordinal);
+            await StepAsync(server, driver, "async 10%");
+
+            foreach (var (mode, percent) in new[] { ("async", 100), ("sync", 100), ("async", 100) })
             {
                 await ReloadAsync(server, mode, percent);
                 await StepAsync(server, driver, $"{mode} {percent}%");
@@ -87,6 +103,14 @@ public sealed class MigrationTests(ITestOutputHelper output) : IDisposable
         ["Auth:MemberTokenSecret"] = "mig-member-token-secret-0123456789-abcdef",
     });
 
+    private static async Task<JsonNode> StatusAsync(ServerProcess server)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/v1/admin/status");
+        request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + ServiceKey);
+        using var response = await server.Client.SendAsync(request);
+        return JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
+    }
+
     /// <summary>Rewrites the operator's file and waits until the server reports the new mode and percentage.</summary>
     private async Task ReloadAsync(ServerProcess server, string mode, int percent)
     {
@@ -94,10 +118,7 @@ public sealed class MigrationTests(ITestOutputHelper output) : IDisposable
         await Eventually.UntilAsync(
             async () =>
             {
-                using var request = new HttpRequestMessage(HttpMethod.Get, "/v1/admin/status");
-                request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + ServiceKey);
-                using var response = await server.Client.SendAsync(request);
-                var status = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
+                var status = await StatusAsync(server);
                 return (string?)status["mode"] == mode && (int)status["asyncPercent"]! == percent;
             },
             TimeSpan.FromSeconds(20),

@@ -94,12 +94,12 @@ public sealed class TruncationTests
         Assert.Equal(retainedBefore, queue.RetainedBytes);
         Assert.Equal(["archive", "processor"], queue.ConsumerNames);
 
-        Assert.True(queue.RemoveConsumer("archive"));
+        Assert.True(await queue.RetireConsumerAsync("archive", CancellationToken.None));
         Assert.Equal(["processor"], queue.ConsumerNames);
         await queue.TruncateAsync(CancellationToken.None);
         Assert.True(queue.RetainedBytes < retainedBefore / 2);
         await Eventually.UntilAsync(() => Task.FromResult(LogFileBytes(dir.Path)), bytes => bytes < bytesBefore / 2, WaitLimit, "segments below the truncation to be deleted");
-        Assert.False(queue.RemoveConsumer("archive"));
+        Assert.False(await queue.RetireConsumerAsync("archive", CancellationToken.None));
     }
 
     [Fact(Timeout = 120_000)]

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using Microsoft.Extensions.Options;
 using ViewingHistory.Core.Events;
 using ViewingHistory.Core.History;
 using ViewingHistory.Pipeline.Observability;
@@ -19,7 +18,7 @@ namespace ViewingHistory.Pipeline.Ingest;
 public sealed class IngestPipeline(
     IEventQueue queue,
     StoreSet stores,
-    IOptionsMonitor<PipelineOptions> options,
+    OptionsInForce<PipelineOptions> options,
     VhMetrics metrics,
     TimeProvider time)
 {
@@ -28,7 +27,7 @@ public sealed class IngestPipeline(
     public async ValueTask IngestAsync(IReadOnlyList<PlaybackEvent> events, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
-        var current = options.CurrentValue;
+        var current = options.Current;
         var batch = new AcceptedBatch(time.GetUtcNow().ToUnixTimeMilliseconds(), events);
         await queue.AppendAsync(batch, cancellationToken);
 

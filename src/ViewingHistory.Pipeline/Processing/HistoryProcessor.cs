@@ -1,6 +1,5 @@
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 using Polly;
 using Polly.Retry;
 using ViewingHistory.Core.Events;
@@ -25,7 +24,7 @@ public sealed partial class HistoryProcessor(
     IHistoryStore store,
     ProcessorOptions options,
     VhMetrics metrics,
-    IOptionsMonitor<PipelineOptions> pipeline,
+    OptionsInForce<PipelineOptions> pipeline,
     TimeProvider time,
     ILogger logger,
     bool isPrimary,
@@ -227,8 +226,10 @@ public sealed partial class HistoryProcessor(
 
     private void RecordEndToEnd(IReadOnlyList<QueueEntry> entries)
     {
-        // Events on the sync path were visible at their 202; only the async path's visibility is measured here.
-        var current = pipeline.CurrentValue;
+        // Events on the sync path were visible at their 202; only the async path's visibility is measured here. This
+        // runs after the store commit, so it reads the options in force, which never throw: a failure here would make
+        // an applied batch look failed.
+        var current = pipeline.Current;
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
         foreach (var entry in entries)
         {

@@ -15,13 +15,19 @@ public sealed class ProcessorHost(
     IEventQueue queue,
     StoreSet stores,
     IOptions<ProcessorOptions> options,
-    IOptionsMonitor<PipelineOptions> pipeline,
+    OptionsInForce<PipelineOptions> pipeline,
     VhMetrics metrics,
     TimeProvider time,
     ConsumptionControl control,
     ILoggerFactory loggers) : IHostedService
 {
     public static readonly TimeSpan DrainTimeout = TimeSpan.FromSeconds(10);
+
+    /// <summary>The durable consumer that feeds the primary store.</summary>
+    public const string PrimaryConsumer = "processor";
+
+    /// <summary>The durable consumer that feeds the shadow store in shadow mode.</summary>
+    public const string ShadowConsumer = "shadow";
 
     private readonly CancellationTokenSource _stopping = new();
     private readonly CancellationTokenSource _drain = new();
@@ -31,10 +37,10 @@ public sealed class ProcessorHost(
     public Task StartAsync(CancellationToken cancellationToken)
     {
         var logger = loggers.CreateLogger<HistoryProcessor>();
-        _running.Add(Run(() => new HistoryProcessor("processor", queue, stores.Primary, options.Value, metrics, pipeline, time, logger, isPrimary: true, control), logger));
+        _running.Add(Run(() => new HistoryProcessor(PrimaryConsumer, queue, stores.Primary, options.Value, metrics, pipeline, time, logger, isPrimary: true, control), logger));
         if (stores.Shadow is { } shadow)
         {
-            _running.Add(Run(() => new HistoryProcessor("shadow", queue, shadow, options.Value, metrics, pipeline, time, logger, isPrimary: false, control), logger));
+            _running.Add(Run(() => new HistoryProcessor(ShadowConsumer, queue, shadow, options.Value, metrics, pipeline, time, logger, isPrimary: false, control), logger));
         }
 
         return Task.CompletedTask;

@@ -79,6 +79,13 @@ public sealed partial class EmbeddedEventQueue
         }
     }
 
+    /// <inheritdoc />
+    public Task<bool> RetireConsumerAsync(string name, CancellationToken cancellationToken)
+    {
+        _ = Log;
+        return Task.FromResult(RemoveConsumer(name));
+    }
+
     /// <summary>Called by a consumer's state once its position is on disk.</summary>
     internal void OnPersisted(string name, ConsumerCheckpoint position)
     {

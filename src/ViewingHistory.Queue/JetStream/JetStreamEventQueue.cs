@@ -165,6 +165,22 @@ public sealed partial class JetStreamEventQueue : IEventQueue
     }
 
     /// <inheritdoc />
+    /// <remarks>
+    /// A no-op: with Limits retention a consumer holds no message back, and deleting the durable consumer on one node's
+    /// say-so would pull it from under the nodes still running it (a rolling restart out of shadow mode replays the
+    /// whole stream into them once they recreate it). An operator deletes it by hand once no node runs it.
+    /// </remarks>
+    public Task<bool> RetireConsumerAsync(string name, CancellationToken cancellationToken)
+    {
+        if (!ConsumerName().IsMatch(name))
+        {
+            throw new ArgumentException("A consumer name is 1-64 of [A-Za-z0-9_-].", nameof(name));
+        }
+
+        return Task.FromResult(false);
+    }
+
+    /// <inheritdoc />
     public async ValueTask<bool> IsHealthyAsync(CancellationToken cancellationToken)
     {
         if (_connection.ConnectionState != NatsConnectionState.Open)

@@ -83,6 +83,9 @@ public sealed partial class SpoolingEventQueue : IEventQueue
 
     public IQueueConsumer OpenConsumer(string name) => _primary.OpenConsumer(name);
 
+    /// <summary>Consumers read the shared queue, never the spool (whose only consumer is the forwarder).</summary>
+    public Task<bool> RetireConsumerAsync(string name, CancellationToken cancellationToken) => _primary.RetireConsumerAsync(name, cancellationToken);
+
     /// <summary>
     /// Healthy while either the spool or the shared queue can take appends. The spool is asked first: it answers at
     /// once, while a probe of a shared queue that just went away waits for its timeout, and readiness would flap

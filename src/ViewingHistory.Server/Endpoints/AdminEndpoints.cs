@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Diagnostics.HealthChecks;
-using Microsoft.Extensions.Options;
 using ViewingHistory.Pipeline;
 using ViewingHistory.Pipeline.Processing;
 using ViewingHistory.Server.Auth;
@@ -10,8 +9,8 @@ namespace ViewingHistory.Server.Endpoints;
 
 /// <summary>
 /// <c>GET /v1/admin/status</c> (service key): what the ops dashboard cannot read from <c>/metrics</c>, namely the
-/// pipeline mode, the rollout percentage, the roles, the health of each engine and whether this process's queue
-/// consumers are paused. <c>POST /v1/admin/consumption/pause</c> and <c>/resume</c> (service key) pause and resume
+/// pipeline mode and rollout percentage in force, the roles, the health of each engine, whether this process's queue
+/// consumers are paused, and whether the latest configuration reload was refused (and why). <c>POST /v1/admin/consumption/pause</c> and <c>/resume</c> (service key) pause and resume
 /// them (<see cref="ConsumptionControl"/>).
 /// </summary>
 public static class AdminEndpoints
@@ -47,7 +46,8 @@ public static class AdminEndpoints
     private static string State(ConsumptionControl control) => control.IsPaused ? "paused" : "running";
 
     private static async Task<IResult> ReadStatusAsync(
-        IOptionsMonitor<PipelineOptions> pipeline,
+        OptionsInForce<PipelineOptions> pipeline,
+        ConfigurationGuard configuration,
         ServiceOptions service,
         QueueOptions queue,
         StoreOptions store,
@@ -57,7 +57,7 @@ public static class AdminEndpoints
     {
         // The readiness checks already bound their own time, so the dashboard sees what a load balancer sees.
         var report = await health.CheckHealthAsync(c => c.Tags.Contains(OperationsEndpoints.ReadyTag), cancellationToken);
-        var options = pipeline.CurrentValue;
+        var options = pipeline.Current;
         return Results.Json(
             new AdminStatusDto(
                 options.Mode.ToString().ToLowerInvariant(),
@@ -65,7 +65,8 @@ public static class AdminEndpoints
                 service.Roles.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
                 new EngineStatusDto(queue.Kind.ToLowerInvariant(), Healthy(report, "queue")),
                 new EngineStatusDto(store.Kind.ToLowerInvariant(), Healthy(report, "store")),
-                State(control)),
+                State(control),
+                configuration.Status),
             ApiJsonContext.Default.AdminStatusDto);
     }
 

@@ -1,6 +1,6 @@
 using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.RateLimiting;
-using Microsoft.Extensions.Options;
+using ViewingHistory.Pipeline;
 using ViewingHistory.Pipeline.Observability;
 using ViewingHistory.Server.Auth;
 using ViewingHistory.Server.Configuration;
@@ -18,13 +18,12 @@ public static class IngestAdmission
 
     public static IServiceCollection AddIngestAdmission(this IServiceCollection services)
     {
-        services.AddOptions<IngestOptions>().BindConfiguration(IngestOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<InFlightLimiter>();
         services.AddRateLimiter(limiter =>
         {
             limiter.AddPolicy(RatePolicy, http =>
             {
-                var options = http.RequestServices.GetRequiredService<IOptionsMonitor<IngestOptions>>().CurrentValue;
+                var options = http.RequestServices.GetRequiredService<OptionsInForce<IngestOptions>>().Current;
                 var key = http.User.FindFirst(CredentialAuthenticationHandler.KeyClaim)?.Value ?? "anonymous";
                 if (options.RateLimitPerSecond == 0)
                 {
@@ -55,13 +54,13 @@ public static class IngestAdmission
     }
 
     /// <summary>Admits a request unless <see cref="IngestOptions.MaxConcurrentRequests"/> are already in flight.</summary>
-    public sealed class InFlightLimiter(IOptionsMonitor<IngestOptions> options)
+    public sealed class InFlightLimiter(OptionsInForce<IngestOptions> options)
     {
         private int _inFlight;
 
         public bool TryEnter()
         {
-            if (Interlocked.Increment(ref _inFlight) <= options.CurrentValue.MaxConcurrentRequests)
+            if (Interlocked.Increment(ref _inFlight) <= options.Current.MaxConcurrentRequests)
             {
                 return true;
             }

@@ -30,11 +30,8 @@ public static class FeedHostingExtensions
             services.AddHostedService<ChangeRelay>();
         }
 
-        if (configuration.GetSection(ArchiveOptions.Section).Get<ArchiveOptions>() is { Enabled: false })
-        {
-            services.AddHostedService<ArchiveConsumerRetirement>();
-        }
-        else
+        // With the archive off, ConsumerRetirement retires its consumer left from earlier runs.
+        if (configuration.GetSection(ArchiveOptions.Section).Get<ArchiveOptions>() is not { Enabled: false })
         {
             services.AddHostedService(sp =>
             {

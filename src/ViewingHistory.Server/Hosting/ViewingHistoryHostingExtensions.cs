@@ -4,10 +4,12 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using OpenTelemetry.Metrics;
 using ViewingHistory.Core.Validation;
 using ViewingHistory.Pipeline;
+using ViewingHistory.Pipeline.Archive;
 using ViewingHistory.Pipeline.Ingest;
 using ViewingHistory.Pipeline.Observability;
 using ViewingHistory.Pipeline.Processing;
 using ViewingHistory.Pipeline.Shadow;
+using ViewingHistory.Queue;
 using ViewingHistory.Server.Auth;
 using ViewingHistory.Server.Configuration;
 using ViewingHistory.Server.Endpoints;
@@ -25,11 +27,21 @@ public static class ViewingHistoryHostingExtensions
     {
         var services = builder.Services;
         var configuration = builder.Configuration;
+        GuardWatchedFiles(builder.Configuration);
         if (configuration["ConfigFile"] is { Length: > 0 } configFile)
         {
-            // An operator's file on top of everything else, watched: Pipeline:Mode and Pipeline:AsyncPercent
-            // changed there take effect on the next request (reads go through IOptionsMonitor).
-            builder.Configuration.AddJsonFile(Path.GetFullPath(configFile), optional: false, reloadOnChange: true);
+            // An operator's file on top of everything else, watched: a valid change to the Pipeline or Ingest settings
+            // there takes effect on the next request; an invalid one is refused as a whole (ConfigurationGuard).
+            var source = new GuardedJsonConfigurationSource { Path = Path.GetFullPath(configFile), Optional = false, ReloadOnChange = true };
+            source.ResolveFileProvider();
+            ((IConfigurationBuilder)builder.Configuration).Add(source);
+        }
+
+        // The start validates what a reload validates, and fails on what a reload would refuse.
+        var initial = ReloadableConfiguration.Check(configuration, running: null);
+        if (!initial.Valid)
+        {
+            throw new InvalidOperationException("Invalid configuration: " + string.Join("; ", initial.Errors.Select(e => $"{e.Setting}: {e.Reason}")));
         }
 
         var service = new ServiceOptions
@@ -40,7 +52,7 @@ public static class ViewingHistoryHostingExtensions
         var roles = ServiceRolesParser.Parse(service.Roles);
         var queueOptions = configuration.GetSection("Queue").Get<QueueOptions>() ?? new QueueOptions();
         var storeOptions = configuration.GetSection("Store").Get<StoreOptions>() ?? new StoreOptions();
-        var pipelineMode = configuration.GetSection(PipelineOptions.Section).Get<PipelineOptions>()?.Mode ?? PipelineMode.Async;
+        var pipelineMode = initial.Pipeline!.Mode;
         if (queueOptions.Kind.Equals("embedded", StringComparison.OrdinalIgnoreCase) && roles != ServiceRoles.All)
         {
             throw new InvalidOperationException(
@@ -53,7 +65,10 @@ public static class ViewingHistoryHostingExtensions
         services.AddSingleton(queueOptions);
         services.AddSingleton(storeOptions);
         services.AddSingleton(TimeProvider.System);
-        services.AddOptions<PipelineOptions>().BindConfiguration(PipelineOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton(new OptionsInForce<PipelineOptions>(initial.Pipeline));
+        services.AddSingleton(new OptionsInForce<IngestOptions>(initial.Ingest!));
+        services.AddSingleton<ConfigurationGuard>();
+        services.AddHostedService(sp => sp.GetRequiredService<ConfigurationGuard>());
         services.AddOptions<ProcessorOptions>().BindConfiguration(ProcessorOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<VhMetrics>();
         services.AddSingleton<ConsumptionControl>();
@@ -68,6 +83,24 @@ public static class ViewingHistoryHostingExtensions
         services.AddSingleton<ShadowComparer>();
 
         services.AddHostedService<EngineInitializer>();
+        if (roles.HasFlag(ServiceRoles.Processor))
+        {
+            // After the initializer, before anything opens a consumer: hosted services start in registration order.
+            var archive = configuration.GetSection(ArchiveOptions.Section).Get<ArchiveOptions>() ?? new ArchiveOptions();
+            var running = new HashSet<string>(StringComparer.Ordinal) { ProcessorHost.PrimaryConsumer };
+            if (pipelineMode == PipelineMode.Shadow)
+            {
+                running.Add(ProcessorHost.ShadowConsumer);
+            }
+
+            if (archive.Enabled)
+            {
+                running.Add(ArchiveHost.ConsumerName);
+            }
+
+            services.AddHostedService(sp => new ConsumerRetirement(sp.GetRequiredService<IEventQueue>(), running, sp.GetRequiredService<ILogger<ConsumerRetirement>>()));
+        }
+
         if (pipelineMode == PipelineMode.Shadow && roles.HasFlag(ServiceRoles.Api))
         {
             // After the initializer: hosted services start in registration order.
@@ -123,6 +156,22 @@ public static class ViewingHistoryHostingExtensions
         });
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(20));
         return builder;
+    }
+
+    /// <summary>
+    /// The host's own watched JSON files (appsettings.json and its environment variant) are guarded like the operator's
+    /// file: a version that is not valid JSON is refused instead of silently dropping every setting it holds.
+    /// </summary>
+    private static void GuardWatchedFiles(ConfigurationManager configuration)
+    {
+        var sources = configuration.Sources;
+        for (var i = 0; i < sources.Count; i++)
+        {
+            if (sources[i] is Microsoft.Extensions.Configuration.Json.JsonConfigurationSource { ReloadOnChange: true } json and not GuardedJsonConfigurationSource)
+            {
+                sources[i] = GuardedJsonConfigurationSource.From(json);
+            }
+        }
     }
 
     public static WebApplication MapViewingHistory(this WebApplication app)

@@ -30,7 +30,7 @@ public sealed record MismatchDto(string MemberId, string TitleId, ItemDto? Sync,
 public sealed record CompareResponse(int MembersCompared, int ItemsCompared, int Mismatched, IReadOnlyList<MismatchDto> Mismatches);
 public sealed record EngineStatusDto(string Kind, bool? Healthy);
 
-public sealed record AdminStatusDto(string Mode, int AsyncPercent, IReadOnlyList<string> Roles, EngineStatusDto Queue, EngineStatusDto Store, string Consumption);
+public sealed record AdminStatusDto(string Mode, int AsyncPercent, IReadOnlyList<string> Roles, EngineStatusDto Queue, EngineStatusDto Store, string Consumption, ConfigurationStatusDto Configuration);
 
 /// <summary>The answer of <c>POST /v1/admin/consumption/pause|resume</c>: the state now (<c>paused</c> or <c>running</c>).</summary>
 public sealed record ConsumptionDto(string Consumption);

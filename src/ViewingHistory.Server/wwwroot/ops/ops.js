@@ -49,6 +49,24 @@ function renderStatus(status) {
   $('store-kind').textContent = `(${status.store.kind})`;
   setHealth('queue-health-pill', 'queue-health', status.queue.healthy);
   setHealth('store-health-pill', 'store-health', status.store.healthy);
+  renderConfiguration(status.configuration);
+}
+
+// A refused configuration reload (GET /v1/admin/status "configuration"): shown until a valid reload replaces it.
+function renderConfiguration(configuration) {
+  const refused = configuration ? !configuration.valid : false;
+  $('config-refused').hidden = !refused;
+  if (!refused) return;
+  $('config-refused-at').textContent = new Date(configuration.refusedAt).toLocaleString();
+  $('config-refused-at').dateTime = configuration.refusedAt;
+  $('config-refused-file').textContent = configuration.file ?? 'the configuration';
+  $('config-errors').replaceChildren(...configuration.errors.map((error) => {
+    const item = document.createElement('li');
+    const setting = document.createElement('code');
+    setting.textContent = error.setting ?? '(the whole file)';
+    item.append(setting, `: ${error.reason}`);
+    return item;
+  }));
 }
 
 function renderRejected(current, previous, seconds) {

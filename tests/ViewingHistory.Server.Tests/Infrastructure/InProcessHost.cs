@@ -1,0 +1,63 @@
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+
+namespace ViewingHistory.Server.Tests.Infrastructure;
+
+/// <summary>
+/// The server in the test process on a data directory the test owns, so that a test can stop it and start it again
+/// on the same state with other settings (a restart), which the shared fixtures do not do.
+/// </summary>
+public sealed class InProcessHost : IAsyncDisposable
+{
+    private readonly Factory _factory;
+
+    private InProcessHost(Factory factory)
+    {
+        _factory = factory;
+        Client = factory.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
+        Contract = new ContractClient(Client, eventuallyConsistent: true);
+    }
+
+    public HttpClient Client { get; }
+
+    public ContractClient Contract { get; }
+
+    public IServiceProvider Services => _factory.Services;
+
+    /// <summary>Starts the server with the test credentials, <paramref name="dataDir"/> and <paramref name="settings"/> over them.</summary>
+    public static InProcessHost Start(string dataDir, IReadOnlyDictionary<string, string?> settings)
+    {
+        var all = new Dictionary<string, string?>
+        {
+            ["DataDir"] = dataDir,
+            ["Auth:IngestKeys:0"] = TestCredentials.IngestKey,
+            ["Auth:ServiceKeys:0"] = TestCredentials.ServiceKey,
+            ["Auth:MemberTokenSecret"] = TestCredentials.Secret,
+            ["Processor:MaxBatchWait"] = "00:00:00.005",
+        };
+        foreach (var (k, v) in settings)
+        {
+            all[k] = v;
+        }
+
+        return new InProcessHost(new Factory(all));
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Client.Dispose();
+        await _factory.DisposeAsync();
+    }
+
+    private sealed class Factory(IReadOnlyDictionary<string, string?> settings) : WebApplicationFactory<Program>
+    {
+        protected override void ConfigureWebHost(IWebHostBuilder builder)
+        {
+            builder.UseEnvironment("Testing");
+            foreach (var (k, v) in settings)
+            {
+                builder.UseSetting(k, v);
+            }
+        }
+    }
+}
