@@ -20,7 +20,8 @@ namespace ViewingHistory.Server.Feeds;
 /// them in position order; a crash between publishing and saving the position republishes a page, which the stream's
 /// duplicate window drops, as it drops the copies of a second relay running at once.
 /// <para>
-/// One change must never hold back every later one, nor be skipped: a change whose publish failed
+/// One change must never hold back every later one, nor be skipped: every publish is bounded by
+/// <see cref="FeedOptions.RelayPublishTimeout"/>, and a change whose publish failed
 /// <see cref="AttemptsBeforeFallback"/> times in a row is published, with its position as its id and its body
 /// unchanged, on <c>{prefix}.relay.unroutable</c> instead, and logged as an error. That subject has two tokens, so it
 /// can be no member's. If the stream refuses that too, the fault is the stream's, not the change's, and the relay
@@ -40,9 +41,6 @@ public sealed partial class ChangeRelay(
 
     /// <summary>Failed publishes of one change before it goes to the unroutable subject.</summary>
     public const int AttemptsBeforeFallback = 3;
-
-    private long _failingPosition = -1;
-    private int _failures;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -134,43 +132,48 @@ public sealed partial class ChangeRelay(
     /// <summary>Where a change goes that its member's subject did not take (two tokens: no member subject looks like it).</summary>
     internal static string UnroutableSubject(string prefix) => prefix + ".relay.unroutable";
 
+    /// <summary>
+    /// Retries the change in place (not from the saved position: the changes before it in the page would succeed
+    /// again and hide that this one never does), then sends it to the unroutable subject. If that fails too, the
+    /// exception ends the pass and the relay starts again from its saved position, as for any other fault.
+    /// </summary>
     private async Task PublishAsync(NatsJSContext js, ItemChange change, CancellationToken cancellationToken)
     {
         var dto = new ChangeDto(change.Position, change.MemberId, change.TitleId, change.Item is null ? null : ItemDto.From(change.Item));
         var payload = JsonSerializer.SerializeToUtf8Bytes(dto, ApiJsonContext.Default.ChangeDto);
         var msgId = change.Position.ToString(CultureInfo.InvariantCulture);
-        try
+        var subject = SubjectFor(options.RelaySubjectPrefix, change.MemberId);
+        for (var attempt = 1; ; attempt++)
         {
-            await PublishOnceAsync(js, SubjectFor(options.RelaySubjectPrefix, change.MemberId), payload, msgId, cancellationToken);
-            _failingPosition = -1;
-            _failures = 0;
-            return;
-        }
-        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
-        {
-            if (change.Position != _failingPosition)
+            try
             {
-                _failingPosition = change.Position;
-                _failures = 0;
+                await PublishOnceAsync(js, subject, payload, msgId, cancellationToken);
+                return;
             }
-
-            if (++_failures < AttemptsBeforeFallback)
+            catch (Exception ex) when (!cancellationToken.IsCancellationRequested && attempt < AttemptsBeforeFallback)
             {
-                throw;
+                LogRetrying(ex, change.Position, attempt);
+                await Task.Delay(TimeSpan.FromSeconds(1), time, cancellationToken);
             }
-
-            // The same change failed again and again. The same message id: a copy that did reach the stream before
-            // (an ack lost on the way) makes this publish a duplicate, and the position is stored once either way.
-            await PublishOnceAsync(js, UnroutableSubject(options.RelaySubjectPrefix), payload, msgId, cancellationToken);
-            LogUnroutable(ex, change.Position, change.MemberId, UnroutableSubject(options.RelaySubjectPrefix));
-            _failingPosition = -1;
-            _failures = 0;
+            catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+            {
+                // The same message id: a copy that did reach the stream before (an ack lost on the way) makes this
+                // publish a duplicate, and the position is stored once either way.
+                var unroutable = UnroutableSubject(options.RelaySubjectPrefix);
+                await PublishOnceAsync(js, unroutable, payload, msgId, cancellationToken);
+                LogUnroutable(ex, change.Position, change.MemberId, unroutable);
+                return;
+            }
         }
     }
 
-    private static async Task PublishOnceAsync(NatsJSContext js, string subject, byte[] payload, string msgId, CancellationToken cancellationToken)
+    private async Task PublishOnceAsync(NatsJSContext js, string subject, byte[] payload, string msgId, CancellationToken cancellationToken)
     {
-        var ack = await js.PublishAsync(subject, payload, opts: new NatsJSPubOpts { MsgId = msgId }, cancellationToken: cancellationToken);
+        // Bounded: a publish the server drops without an answer would otherwise wait forever, and the relay with it.
+        var ack = await Deadline.RunAsync(
+            ct => js.PublishAsync(subject, payload, opts: new NatsJSPubOpts { MsgId = msgId }, cancellationToken: ct).AsTask(),
+            options.RelayPublishTimeout,
+            cancellationToken);
 
         // A duplicate is a change published before a crash or by another relay: it is in the stream, as wanted.
         if (!ack.Duplicate)
@@ -181,6 +184,9 @@ public sealed partial class ChangeRelay(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Change relay: publishing the change feed to stream {Stream} after position {Position}")]
     private partial void LogStarted(string stream, long position);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Change relay: publishing the change at position {Position} failed (attempt {Attempt}); trying again in 1 s")]
+    private partial void LogRetrying(Exception exception, long position, int attempt);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Change relay: the change at position {Position} (member {MemberId}) failed to publish on its member's subject again and again; it was published on {Subject} instead")]
     private partial void LogUnroutable(Exception exception, long position, string memberId, string subject);

@@ -102,11 +102,18 @@ public sealed class ChangeRelayTests : IAsyncLifetime
 
         await using var nats = new NatsConnection(new NatsOpts { Url = _nats.Url });
         var js = new NatsJSContext(nats);
-        await Eventually.UntilAsync(
-            async () => (await js.GetStreamAsync("VH_CHANGES")).Info.State.Messages,
-            n => n >= feed.Count,
-            TimeSpan.FromSeconds(60),
-            $"{feed.Count} changes in VH_CHANGES (server log tail: {server.Output[^Math.Min(2000, server.Output.Length)..]})");
+        try
+        {
+            await Eventually.UntilAsync(
+                async () => (await js.GetStreamAsync("VH_CHANGES")).Info.State.Messages,
+                n => n >= feed.Count,
+                TimeSpan.FromSeconds(60),
+                $"{feed.Count} changes in VH_CHANGES");
+        }
+        catch (TimeoutException ex)
+        {
+            throw new TimeoutException($"{ex.Message}\nServer log (tail):\n{server.Output[^Math.Min(4000, server.Output.Length)..]}", ex);
+        }
 
         var published = await ReadStreamAsync(js, feed.Count);
         Assert.Equal(feed.Select(c => c.ToJsonString()), published.Select(p => p.Change.ToJsonString()));
