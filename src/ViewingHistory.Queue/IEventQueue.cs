@@ -38,4 +38,11 @@ public interface IEventQueue : IAsyncDisposable
 
     /// <summary>True while appends can be made durable.</summary>
     ValueTask<bool> IsHealthyAsync(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// True while consumers can reach the queue (fetch deliveries and acknowledge them). Not the same as
+    /// <see cref="IsHealthyAsync"/>: a full embedded log refuses appends but can still be drained, and an ingest
+    /// node's spool takes appends while the shared queue its consumers read is unreachable.
+    /// </summary>
+    ValueTask<bool> IsReachableAsync(CancellationToken cancellationToken);
 }

@@ -57,6 +57,9 @@ public sealed class OpsPageTests(Chromium chromium, Service service, ITestOutput
         await Expect(page.Locator("#queue-health")).ToHaveTextAsync("healthy");
         await Expect(page.Locator("#store-health")).ToHaveTextAsync("healthy");
         await Expect(page.Locator("#ready")).ToHaveTextAsync("ready");
+        await Expect(page.Locator("#role-ingest strong")).ToHaveTextAsync("ok");
+        await Expect(page.Locator("#role-processor strong")).ToHaveTextAsync("ok");
+        await Expect(page.Locator("#role-api strong")).ToHaveTextAsync("ok");
 
         using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(90));
         var feeding = FeedAsync(stop.Token);
@@ -116,6 +119,35 @@ public sealed class OpsPageTests(Chromium chromium, Service service, ITestOutput
         Assert.Equal(0.05, result[2], 6);
         Assert.Equal(-1, result[3]);
         Assert.Equal(2, result[4], 6);
+        await page.Context.CloseAsync();
+    }
+
+    /// <summary>
+    /// The page shows what <c>/health/ready</c> says, 503 bodies included. The answers are replaced in the browser
+    /// (the server's own states need a store outage, which the end-to-end readiness tests cover on the real engines).
+    /// </summary>
+    [Fact(Timeout = 120_000)]
+    public async Task The_dashboard_shows_each_roles_state_and_the_overall_status_when_degraded_or_unready()
+    {
+        var page = await chromium.NewPageAsync(1280, 1000);
+        var answer = (Code: 200, Body: """{"status":"degraded","roles":{"ingest":"ok","processor":"failing","api":"failing"}}""");
+        await page.RouteAsync("**/health/ready", route => route.FulfillAsync(new() { Status = answer.Code, ContentType = "application/json", Body = answer.Body }));
+        await page.GotoAsync(service.Url("/ops/"));
+        await page.Locator("#key").FillAsync(Service.ServiceKey);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+
+        await Expect(page.Locator("#ready")).ToHaveTextAsync("degraded");
+        await Expect(page.Locator("#ready-pill")).ToHaveClassAsync(new System.Text.RegularExpressions.Regex(@"\bdegraded\b"));
+        await Expect(page.Locator("#role-ingest strong")).ToHaveTextAsync("ok");
+        await Expect(page.Locator("#role-ingest")).ToHaveClassAsync(new System.Text.RegularExpressions.Regex(@"\bok\b"));
+        await Expect(page.Locator("#role-processor strong")).ToHaveTextAsync("failing");
+        await Expect(page.Locator("#role-api")).ToHaveClassAsync(new System.Text.RegularExpressions.Regex(@"\bfailing\b"));
+        await Screenshots.SaveAsync(page, "ops-degraded", output);
+
+        answer = (503, """{"status":"unready","roles":{"ingest":"failing","processor":"failing","api":"failing"}}""");
+        await Expect(page.Locator("#ready")).ToHaveTextAsync("unready");
+        await Expect(page.Locator("#ready-pill")).ToHaveClassAsync(new System.Text.RegularExpressions.Regex(@"\bfailing\b"));
+        await Expect(page.Locator("#role-ingest strong")).ToHaveTextAsync("failing");
         await page.Context.CloseAsync();
     }
 

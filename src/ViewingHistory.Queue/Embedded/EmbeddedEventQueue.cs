@@ -138,6 +138,11 @@ public sealed partial class EmbeddedEventQueue : IEventQueue
         ValueTask.FromResult(UnavailableReason() is null);
 
     /// <inheritdoc />
+    /// <remarks>The log is in this process: its consumers can read it from initialization until it is closed, full or not.</remarks>
+    public ValueTask<bool> IsReachableAsync(CancellationToken cancellationToken) =>
+        ValueTask.FromResult(_log is not null && Volatile.Read(ref _disposed) == 0);
+
+    /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)

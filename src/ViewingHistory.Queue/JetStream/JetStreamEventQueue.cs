@@ -201,6 +201,10 @@ public sealed partial class JetStreamEventQueue : IEventQueue
         }
     }
 
+    /// <inheritdoc />
+    /// <remarks>Consumers need what appends need: an open connection and the stream.</remarks>
+    public ValueTask<bool> IsReachableAsync(CancellationToken cancellationToken) => IsHealthyAsync(cancellationToken);
+
     public async ValueTask DisposeAsync()
     {
         await _stopping.CancelAsync();

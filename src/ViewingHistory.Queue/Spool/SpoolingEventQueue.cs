@@ -101,6 +101,9 @@ public sealed partial class SpoolingEventQueue : IEventQueue
         return !_primaryDown && await _primary.IsHealthyAsync(cancellationToken);
     }
 
+    /// <summary>Consumers read the shared queue, never the spool: reachable only while the shared queue is.</summary>
+    public ValueTask<bool> IsReachableAsync(CancellationToken cancellationToken) => _primary.IsReachableAsync(cancellationToken);
+
     public async ValueTask DisposeAsync()
     {
         await _stopping.CancelAsync();

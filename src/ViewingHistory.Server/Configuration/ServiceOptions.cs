@@ -8,4 +8,10 @@ public sealed record ServiceOptions
 
     /// <summary>Comma-separated subset of <c>ingest</c>, <c>processor</c>, <c>api</c>; default all three.</summary>
     public string Roles { get; init; } = "ingest,processor,api";
+
+    /// <summary>
+    /// How long the process keeps serving after a stop was asked for, while <c>/health/ready</c> already answers 503,
+    /// so a balancer takes it out of rotation before its listeners close. Default zero: stop at once.
+    /// </summary>
+    public TimeSpan DrainDelay { get; init; } = TimeSpan.Zero;
 }

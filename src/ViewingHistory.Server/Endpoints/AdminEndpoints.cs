@@ -1,16 +1,17 @@
-using Microsoft.Extensions.Diagnostics.HealthChecks;
 using ViewingHistory.Pipeline;
 using ViewingHistory.Pipeline.Processing;
 using ViewingHistory.Server.Auth;
 using ViewingHistory.Server.Configuration;
+using ViewingHistory.Server.Health;
 using ViewingHistory.Server.Json;
 
 namespace ViewingHistory.Server.Endpoints;
 
 /// <summary>
 /// <c>GET /v1/admin/status</c> (service key): what the ops dashboard cannot read from <c>/metrics</c>, namely the
-/// pipeline mode and rollout percentage in force, the roles, the health of each engine, whether this process's queue
-/// consumers are paused, and whether the latest configuration reload was refused (and why). <c>POST /v1/admin/consumption/pause</c> and <c>/resume</c> (service key) pause and resume
+/// pipeline mode and rollout percentage in force, the roles, the health of each engine, the readiness of each role (as
+/// <c>/health/ready</c> reports it), whether this process's queue consumers are paused, and whether the latest
+/// configuration reload was refused (and why). <c>POST /v1/admin/consumption/pause</c> and <c>/resume</c> (service key) pause and resume
 /// them (<see cref="ConsumptionControl"/>).
 /// </summary>
 public static class AdminEndpoints
@@ -20,7 +21,7 @@ public static class AdminEndpoints
         v1.MapGet("/admin/status", ReadStatusAsync)
             .RequireAuthorization(Policies.Service)
             .WithName("AdminStatus")
-            .WithSummary("Pipeline mode, rollout percentage, roles, the health of the queue and the store, and whether consumption is paused.");
+            .WithSummary("Pipeline mode, rollout percentage, roles, the health of the queue and the store, the readiness of each role, and whether consumption is paused.");
         v1.MapPost("/admin/consumption/pause", (ConsumptionControl control) =>
             {
                 control.Pause();
@@ -51,26 +52,25 @@ public static class AdminEndpoints
         ServiceOptions service,
         QueueOptions queue,
         StoreOptions store,
-        HealthCheckService health,
-        ConsumptionControl control,
-        CancellationToken cancellationToken)
+        ReadinessProbe readiness,
+        ConsumptionControl control)
     {
-        // The readiness checks already bound their own time, so the dashboard sees what a load balancer sees.
-        var report = await health.CheckHealthAsync(c => c.Tags.Contains(OperationsEndpoints.ReadyTag), cancellationToken);
+        // The same checks (and cache) as /health/ready, so the dashboard sees what a load balancer sees.
+        var report = await readiness.CheckAsync();
         var options = pipeline.Current;
         return Results.Json(
             new AdminStatusDto(
                 options.Mode.ToString().ToLowerInvariant(),
                 options.AsyncPercent,
                 service.Roles.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
-                new EngineStatusDto(queue.Kind.ToLowerInvariant(), Healthy(report, "queue")),
-                new EngineStatusDto(store.Kind.ToLowerInvariant(), Healthy(report, "store")),
+                new EngineStatusDto(queue.Kind.ToLowerInvariant(), Both(report.QueueTakesAppends, report.QueueReachable)),
+                new EngineStatusDto(store.Kind.ToLowerInvariant(), report.StoreReachable),
                 State(control),
+                ReadinessDto.From(report),
                 configuration.Status),
             ApiJsonContext.Default.AdminStatusDto);
     }
 
-    /// <summary>Null where this process's roles do not use the engine (no check registered).</summary>
-    private static bool? Healthy(HealthReport report, string check) =>
-        report.Entries.TryGetValue(check, out var entry) ? entry.Status == HealthStatus.Healthy : null;
+    /// <summary>Null where this process's roles do not use the engine (no check ran); otherwise every check that ran passed.</summary>
+    private static bool? Both(bool? a, bool? b) => a is null && b is null ? null : a != false && b != false;
 }

@@ -13,11 +13,20 @@ namespace ViewingHistory.Server.Feeds;
 
 /// <summary>
 /// Publishes the change feed to the JetStream stream <see cref="FeedOptions.RelayStream"/>, one message per change on
-/// <c>{prefix}.{memberId}</c>, with <c>Nats-Msg-Id</c> = the position. It tails the store's feed (the outbox) from a
+/// <c>{prefix}.{token}</c> (the member id as a subject token, <see cref="SubjectToken"/>), with <c>Nats-Msg-Id</c> =
+/// the position. It tails the store's feed (the outbox) from a
 /// position of its own, kept in the KV bucket <c>{stream}_RELAY</c>, and never runs in the processors' path: a slow
 /// or stopped relay delays the stream, not the history. Changes are published one after another, so the stream holds
 /// them in position order; a crash between publishing and saving the position republishes a page, which the stream's
 /// duplicate window drops, as it drops the copies of a second relay running at once.
+/// <para>
+/// One change must never hold back every later one, nor be skipped: every publish is bounded by
+/// <see cref="FeedOptions.RelayPublishTimeout"/>, and a change whose publish failed
+/// <see cref="AttemptsBeforeFallback"/> times in a row is published, with its position as its id and its body
+/// unchanged, on <c>{prefix}.relay.unroutable</c> instead, and logged as an error. That subject has two tokens, so it
+/// can be no member's. If the stream refuses that too, the fault is the stream's, not the change's, and the relay
+/// keeps retrying the same change as before.
+/// </para>
 /// </summary>
 public sealed partial class ChangeRelay(
     StoreSet stores,
@@ -29,6 +38,9 @@ public sealed partial class ChangeRelay(
 {
     private const string PositionKey = "position";
     private const int PageSize = 1000;
+
+    /// <summary>Failed publishes of one change before it goes to the unroutable subject.</summary>
+    public const int AttemptsBeforeFallback = 3;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -114,14 +126,54 @@ public sealed partial class ChangeRelay(
         }
     }
 
+    /// <summary>The subject of a change of <paramref name="memberId"/>.</summary>
+    internal static string SubjectFor(string prefix, string memberId) => prefix + "." + SubjectToken.Encode(memberId);
+
+    /// <summary>Where a change goes that its member's subject did not take (two tokens: no member subject looks like it).</summary>
+    internal static string UnroutableSubject(string prefix) => prefix + ".relay.unroutable";
+
+    /// <summary>
+    /// Retries the change in place (not from the saved position: the changes before it in the page would succeed
+    /// again and hide that this one never does), then sends it to the unroutable subject. If that fails too, the
+    /// exception ends the pass and the relay starts again from its saved position, as for any other fault.
+    /// </summary>
     private async Task PublishAsync(NatsJSContext js, ItemChange change, CancellationToken cancellationToken)
     {
         var dto = new ChangeDto(change.Position, change.MemberId, change.TitleId, change.Item is null ? null : ItemDto.From(change.Item));
-        var ack = await js.PublishAsync(
-            $"{options.RelaySubjectPrefix}.{change.MemberId}",
-            JsonSerializer.SerializeToUtf8Bytes(dto, ApiJsonContext.Default.ChangeDto),
-            opts: new NatsJSPubOpts { MsgId = change.Position.ToString(CultureInfo.InvariantCulture) },
-            cancellationToken: cancellationToken);
+        var payload = JsonSerializer.SerializeToUtf8Bytes(dto, ApiJsonContext.Default.ChangeDto);
+        var msgId = change.Position.ToString(CultureInfo.InvariantCulture);
+        var subject = SubjectFor(options.RelaySubjectPrefix, change.MemberId);
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await PublishOnceAsync(js, subject, payload, msgId, cancellationToken);
+                return;
+            }
+            catch (Exception ex) when (!cancellationToken.IsCancellationRequested && attempt < AttemptsBeforeFallback)
+            {
+                LogRetrying(ex, change.Position, attempt);
+                await Task.Delay(TimeSpan.FromSeconds(1), time, cancellationToken);
+            }
+            catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+            {
+                // The same message id: a copy that did reach the stream before (an ack lost on the way) makes this
+                // publish a duplicate, and the position is stored once either way.
+                var unroutable = UnroutableSubject(options.RelaySubjectPrefix);
+                await PublishOnceAsync(js, unroutable, payload, msgId, cancellationToken);
+                LogUnroutable(ex, change.Position, change.MemberId, unroutable);
+                return;
+            }
+        }
+    }
+
+    private async Task PublishOnceAsync(NatsJSContext js, string subject, byte[] payload, string msgId, CancellationToken cancellationToken)
+    {
+        // Bounded: a publish the server drops without an answer would otherwise wait forever, and the relay with it.
+        var ack = await Deadline.RunAsync(
+            ct => js.PublishAsync(subject, payload, opts: new NatsJSPubOpts { MsgId = msgId }, cancellationToken: ct).AsTask(),
+            options.RelayPublishTimeout,
+            cancellationToken);
 
         // A duplicate is a change published before a crash or by another relay: it is in the stream, as wanted.
         if (!ack.Duplicate)
@@ -132,6 +184,12 @@ public sealed partial class ChangeRelay(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Change relay: publishing the change feed to stream {Stream} after position {Position}")]
     private partial void LogStarted(string stream, long position);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Change relay: publishing the change at position {Position} failed (attempt {Attempt}); trying again in 1 s")]
+    private partial void LogRetrying(Exception exception, long position, int attempt);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Change relay: the change at position {Position} (member {MemberId}) failed to publish on its member's subject again and again; it was published on {Subject} instead")]
+    private partial void LogUnroutable(Exception exception, long position, string memberId, string subject);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Change relay: failed; starting again from the saved position in 1 s")]
     private partial void LogFailed(Exception exception);

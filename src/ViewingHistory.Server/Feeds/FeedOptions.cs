@@ -14,8 +14,14 @@ public sealed record FeedOptions
     /// <summary>The stream the relay publishes to.</summary>
     public string RelayStream { get; init; } = "VH_CHANGES";
 
-    /// <summary>Changes of member M are published on <c>{RelaySubjectPrefix}.M</c>.</summary>
+    /// <summary>Changes of member M are published on <c>{RelaySubjectPrefix}.T</c>, T the member id as a subject token (<see cref="SubjectToken"/>).</summary>
     public string RelaySubjectPrefix { get; init; } = "vh.changes";
+
+    /// <summary>
+    /// How long one publish may wait for the stream's acknowledgement before it counts as failed. A publish the server
+    /// drops (an invalid subject, a permission it lacks) never gets an answer at all.
+    /// </summary>
+    public TimeSpan RelayPublishTimeout { get; init; } = TimeSpan.FromSeconds(5);
 
     /// <summary>How long the relay waits before reading the feed again once it has caught up.</summary>
     public TimeSpan RelayPollInterval { get; init; } = TimeSpan.FromMilliseconds(200);

@@ -3,11 +3,12 @@ using ViewingHistory.Pipeline.Observability;
 using ViewingHistory.Queue;
 using ViewingHistory.Server.Auth;
 using ViewingHistory.Server.Configuration;
+using ViewingHistory.Server.Health;
 
 namespace ViewingHistory.Server.Hosting;
 
 /// <summary>Resolves the credentials, then creates or migrates the queue and the stores before anything else starts (idempotent, safe for concurrent starts).</summary>
-public sealed class EngineInitializer(IEventQueue queue, StoreSet stores, ServiceOptions service, VhMetrics metrics, IServiceProvider services) : IHostedService
+public sealed class EngineInitializer(IEventQueue queue, StoreSet stores, ServiceOptions service, VhMetrics metrics, ServiceLifecycle lifecycle, IServiceProvider services) : IHostedService
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -29,6 +30,8 @@ public sealed class EngineInitializer(IEventQueue queue, StoreSet stores, Servic
         {
             await shadow.InitializeAsync(cancellationToken);
         }
+
+        lifecycle.EnginesInitialized();
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;

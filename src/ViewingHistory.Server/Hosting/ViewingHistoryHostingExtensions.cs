@@ -48,6 +48,7 @@ public static class ViewingHistoryHostingExtensions
         {
             DataDir = configuration["DataDir"] is { Length: > 0 } dir ? dir : "data",
             Roles = configuration["Roles"] ?? "ingest,processor,api",
+            DrainDelay = configuration.GetValue("DrainDelay", TimeSpan.Zero),
         };
         var roles = ServiceRolesParser.Parse(service.Roles);
         var queueOptions = configuration.GetSection("Queue").Get<QueueOptions>() ?? new QueueOptions();
@@ -126,15 +127,11 @@ public static class ViewingHistoryHostingExtensions
         services.AddExceptionHandler<ProblemExceptionHandler>();
         services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, ApiJsonContext.Default));
 
-        var health = services.AddHealthChecks();
-        if (roles.HasFlag(ServiceRoles.Ingest) || roles.HasFlag(ServiceRoles.Processor))
+        services.AddSingleton<ServiceLifecycle>();
+        services.AddSingleton<ReadinessProbe>();
+        if (service.DrainDelay > TimeSpan.Zero)
         {
-            health.AddCheck<QueueHealthCheck>("queue", tags: [OperationsEndpoints.ReadyTag]);
-        }
-
-        if (roles.HasFlag(ServiceRoles.Processor) || roles.HasFlag(ServiceRoles.Api))
-        {
-            health.AddCheck<StoreHealthCheck>("store", tags: [OperationsEndpoints.ReadyTag]);
+            services.AddHostedService<ShutdownDrain>();
         }
 
         services.AddOpenTelemetry().WithMetrics(metrics => metrics

@@ -10,7 +10,7 @@ namespace ViewingHistory.Server.Json;
 [JsonSerializable(typeof(ItemDto))]
 [JsonSerializable(typeof(HistoryPageDto))]
 [JsonSerializable(typeof(ChangesDto))]
-[JsonSerializable(typeof(HealthDto))]
+[JsonSerializable(typeof(ReadinessDto))]
 [JsonSerializable(typeof(CompareRequest))]
 [JsonSerializable(typeof(CompareResponse))]
 [JsonSerializable(typeof(AdminStatusDto))]

@@ -19,8 +19,6 @@ public sealed record ChangeDto(long Position, string MemberId, string TitleId, I
 
 public sealed record ChangesDto(IReadOnlyList<ChangeDto> Changes, long Next);
 
-public sealed record HealthDto(string Status, IReadOnlyDictionary<string, string> Checks);
-
 /// <summary>What to compare: some members, or all.</summary>
 public sealed record CompareRequest(IReadOnlyList<string>? Members, bool All, int? SettleSeconds);
 
@@ -30,7 +28,7 @@ public sealed record MismatchDto(string MemberId, string TitleId, ItemDto? Sync,
 public sealed record CompareResponse(int MembersCompared, int ItemsCompared, int Mismatched, IReadOnlyList<MismatchDto> Mismatches);
 public sealed record EngineStatusDto(string Kind, bool? Healthy);
 
-public sealed record AdminStatusDto(string Mode, int AsyncPercent, IReadOnlyList<string> Roles, EngineStatusDto Queue, EngineStatusDto Store, string Consumption, ConfigurationStatusDto Configuration);
+public sealed record AdminStatusDto(string Mode, int AsyncPercent, IReadOnlyList<string> Roles, EngineStatusDto Queue, EngineStatusDto Store, string Consumption, ReadinessDto Readiness, ConfigurationStatusDto Configuration);
 
 /// <summary>The answer of <c>POST /v1/admin/consumption/pause|resume</c>: the state now (<c>paused</c> or <c>running</c>).</summary>
 public sealed record ConsumptionDto(string Consumption);

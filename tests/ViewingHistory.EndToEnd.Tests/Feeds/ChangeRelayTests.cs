@@ -80,6 +80,82 @@ public sealed class ChangeRelayTests : IAsyncLifetime
             "every acknowledged eventId in the archive");
     }
 
+    /// <summary>
+    /// Issue 12 item 4: <c>x.</c>, <c>.y</c> and <c>a..b</c> are valid member ids, but published as they are they make
+    /// invalid subjects (<c>vh.changes.x.</c>); the publish got no answer and the relay retried that change forever,
+    /// so VH_CHANGES received nothing more for anyone. Member ids are now one percent-encoded token each.
+    /// </summary>
+    [Fact]
+    public async Task Changes_of_members_whose_ids_are_no_valid_subject_tokens_reach_the_stream_on_decodable_subjects_and_do_not_halt_later_changes()
+    {
+        string[] odd = ["x.", ".y", "a..b", "a:b", "-", "a.b", "_.-:"];
+        string[] ordinary = ["plain-1", "Plain_2", "p:3"];
+        await using var server = await ServerProcess.StartAsync(Settings());
+        await PostAsync(server, odd);
+        await PostAsync(server, ordinary);
+        var expected = odd.Concat(ordinary).ToHashSet(StringComparer.Ordinal);
+        var feed = await Eventually.UntilAsync(
+            () => FeedClient.ReadAsync(server.Client, ServiceKey),
+            f => expected.IsSubsetOf(f.Select(c => (string)c["memberId"]!)),
+            TimeSpan.FromSeconds(60),
+            "a change of every member in /v1/changes");
+
+        await using var nats = new NatsConnection(new NatsOpts { Url = _nats.Url });
+        var js = new NatsJSContext(nats);
+        try
+        {
+            await Eventually.UntilAsync(
+                async () => (await js.GetStreamAsync("VH_CHANGES")).Info.State.Messages,
+                n => n >= feed.Count,
+                TimeSpan.FromSeconds(60),
+                $"{feed.Count} changes in VH_CHANGES");
+        }
+        catch (TimeoutException ex)
+        {
+            throw new TimeoutException($"{ex.Message}\nServer log (tail):\n{server.Output[^Math.Min(4000, server.Output.Length)..]}", ex);
+        }
+
+        var published = await ReadStreamAsync(js, feed.Count);
+        Assert.Equal(feed.Select(c => c.ToJsonString()), published.Select(p => p.Change.ToJsonString()));
+        foreach (var (subject, _, change) in published)
+        {
+            var memberId = (string)change["memberId"]!;
+            Assert.StartsWith("vh.changes.", subject, StringComparison.Ordinal);
+            var token = subject["vh.changes.".Length..];
+            Assert.DoesNotContain('.', token);
+            Assert.Equal(memberId, Uri.UnescapeDataString(token));
+        }
+
+        Assert.Equal(expected, published.Select(p => (string)p.Change["memberId"]!).ToHashSet(StringComparer.Ordinal));
+        Assert.All(published.Where(p => ordinary.Contains((string)p.Change["memberId"]!)), p => Assert.Equal("vh.changes." + (string)p.Change["memberId"]!, p.Subject));
+        Assert.Contains(published, p => p.Subject == "vh.changes.a%2E%2Eb");
+    }
+
+    private static async Task PostAsync(ServerProcess server, IEnumerable<string> members)
+    {
+        var batch = new JsonArray();
+        foreach (var member in members)
+        {
+            batch.Add(new JsonObject
+            {
+                ["eventId"] = $"e-{Guid.NewGuid():N}",
+                ["memberId"] = member,
+                ["titleId"] = "t.1",
+                ["sessionId"] = "s",
+                ["seq"] = 0,
+                ["type"] = "progress",
+                ["positionMs"] = 1000,
+                ["durationMs"] = 100_000,
+                ["timestamp"] = DateTimeOffset.UtcNow.AddSeconds(-1).ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", System.Globalization.CultureInfo.InvariantCulture),
+            });
+        }
+
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/playback/events") { Content = new StringContent(batch.ToJsonString(), Encoding.UTF8, "application/json") };
+        request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + IngestKey);
+        using var response = await server.Client.SendAsync(request);
+        Assert.Equal(System.Net.HttpStatusCode.Accepted, response.StatusCode);
+    }
+
     private static async Task<List<(string Subject, string? MsgId, JsonObject Change)>> ReadStreamAsync(NatsJSContext js, int count)
     {
         var consumer = await js.CreateOrderedConsumerAsync("VH_CHANGES", new NatsJSOrderedConsumerOpts { DeliverPolicy = ConsumerConfigDeliverPolicy.All });

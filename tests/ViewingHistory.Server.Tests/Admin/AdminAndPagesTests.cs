@@ -21,6 +21,8 @@ public sealed class AdminAndPagesTests(SyncEmbeddedSqliteFixture fixture) : ICla
         Assert.Equal("sqlite", (string?)status["store"]!["kind"]);
         Assert.True((bool?)status["store"]!["healthy"]);
         Assert.Equal("running", (string?)status["consumption"]);
+        Assert.Equal("ready", (string?)status["readiness"]!["status"]);
+        Assert.Equal("""{"ingest":"ok","processor":"ok","api":"ok"}""", status["readiness"]!["roles"]!.ToJsonString());
     }
 
     [Theory]

@@ -16,6 +16,12 @@ public sealed class ConsumptionControlTests(AsyncEmbeddedSqliteFixture fixture) 
         Assert.Equal("paused", (string?)(await _client.GetJsonAsync("/v1/admin/status"))["consumption"]);
         try
         {
+            // Paused consumers count as ok (CONTRACT.md "Operations"): pausing is an operator's choice, not a fault.
+            using (var ready = await _client.Http.GetAsync("/health/ready?role=processor"))
+            {
+                Assert.Equal(System.Net.HttpStatusCode.OK, ready.StatusCode);
+            }
+
             // A receive already waiting when the pause came may still take what arrives within its batch wait (20 ms).
             await Task.Delay(TimeSpan.FromMilliseconds(300));
             var member = Ev.NewId("paused");

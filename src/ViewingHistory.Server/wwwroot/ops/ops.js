@@ -1,6 +1,6 @@
-// The live ops dashboard: every 2 s it reads the service's own /metrics (no auth, per the contract) and
-// /v1/admin/status (service key), derives rates and latency quantiles from counter and bucket deltas, and draws
-// the last two minutes.
+// The live ops dashboard: every 2 s it reads the service's own /metrics (no auth, per the contract),
+// /v1/admin/status (service key) and /health/ready (the overall status and each role's state, as a load balancer
+// sees them), derives rates and latency quantiles from counter and bucket deltas, and draws the last two minutes.
 import { ApiError, call, formatNumber } from '../shared/api.js';
 import { draw } from './chart.js';
 import { buckets, bucketDelta, byLabel, parse, quantile, rate, total } from './prometheus.js';
@@ -138,6 +138,41 @@ async function readMetrics(signal) {
   };
 }
 
+// /health/ready answers JSON with 200 (ready, degraded) and 503 (unready) alike: read the body either way.
+async function readReadiness(signal) {
+  try {
+    const response = await fetch('/health/ready', { cache: 'no-store', signal });
+    const body = await response.json();
+    return { status: body.status, roles: body.roles ?? {} };
+  } catch (e) {
+    if (e.name === 'AbortError') throw e;
+    return { status: 'unreachable', roles: {} };
+  }
+}
+
+function renderReadiness(readiness) {
+  const pill = $('ready-pill');
+  pill.classList.toggle('ok', readiness.status === 'ready');
+  pill.classList.toggle('degraded', readiness.status === 'degraded');
+  pill.classList.toggle('failing', readiness.status !== 'ready' && readiness.status !== 'degraded');
+  $('ready').textContent = readiness.status;
+  const list = $('role-states');
+  list.replaceChildren();
+  for (const [role, state] of Object.entries(readiness.roles)) {
+    const item = document.createElement('li');
+    item.className = `pill health ${state === 'ok' ? 'ok' : 'failing'}`;
+    item.id = `role-${role}`;
+    item.dataset.role = role;
+    const label = document.createElement('span');
+    label.className = 'k';
+    label.textContent = role;
+    const value = document.createElement('strong');
+    value.textContent = state;
+    item.append(label, ' ', value);
+    list.append(item);
+  }
+}
+
 async function poll() {
   const controller = new AbortController();
   inFlight = controller;
@@ -145,12 +180,11 @@ async function poll() {
     const [status, reading, ready] = await Promise.all([
       call('/v1/admin/status', key, { signal: controller.signal }),
       readMetrics(controller.signal),
-      fetch('/health/ready', { cache: 'no-store', signal: controller.signal }).then((r) => r.ok, () => false),
+      readReadiness(controller.signal),
     ]);
     if (controller.signal.aborted) return;
     renderStatus(status);
-    setHealth('ready-pill', 'ready', ready);
-    $('ready').textContent = ready ? 'ready' : 'not ready';
+    renderReadiness(ready);
     readings.push(reading);
     if (readings.length > CAPACITY + LATENCY_WINDOW) readings.shift();
     renderMetrics(reading);
