@@ -24,7 +24,7 @@ public abstract partial class QueueConformance
     }
 
     [Fact(Timeout = 180_000)]
-    public async Task An_unacknowledged_delivery_is_delivered_again_after_the_consumer_is_reopened_with_a_higher_delivery_count()
+    public async Task An_unacknowledged_delivery_is_delivered_again_after_the_consumer_is_reopened_with_a_higher_delivery_count_where_counted()
     {
         var batch = Batch("again", 2);
         await AppendAsync(batch);
