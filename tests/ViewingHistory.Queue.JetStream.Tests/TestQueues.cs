@@ -1,3 +1,5 @@
+using NATS.Client.Core;
+using NATS.Client.JetStream;
 using ViewingHistory.Core.Events;
 using ViewingHistory.Queue.JetStream;
 
@@ -89,6 +91,22 @@ internal static class TestQueues
         }
 
         return seen;
+    }
+
+    /// <summary>Publishes bytes as they are onto the stream's batch subject, as a foreign or corrupt writer would.</summary>
+    public static async Task PublishRawAsync(JetStreamQueueOptions options, byte[] payload, CancellationToken cancellationToken)
+    {
+        await using var raw = new NatsConnection(new NatsOpts { Url = options.Url });
+        var ack = await new NatsJSContext(raw).PublishAsync(options.StreamName + ".batch", payload, cancellationToken: cancellationToken);
+        ack.EnsureSuccess();
+    }
+
+    /// <summary>Bytes the server holds in the stream.</summary>
+    public static async Task<long> StreamBytesAsync(JetStreamQueueOptions options, CancellationToken cancellationToken)
+    {
+        await using var raw = new NatsConnection(new NatsOpts { Url = options.Url });
+        var stream = await new NatsJSContext(raw).GetStreamAsync(options.StreamName, cancellationToken: cancellationToken);
+        return (long)stream.Info.State.Bytes;
     }
 
     public static CancellationToken Within(int seconds) => new CancellationTokenSource(TimeSpan.FromSeconds(seconds)).Token;

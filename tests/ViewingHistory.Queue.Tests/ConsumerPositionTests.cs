@@ -7,31 +7,6 @@ namespace ViewingHistory.Queue.Tests;
 public sealed class ConsumerPositionTests
 {
     [Fact(Timeout = 60_000)]
-    public async Task Reopening_resumes_after_the_acknowledged_entries_and_redelivers_the_rest()
-    {
-        using var dir = new TempDirectory();
-        await using (var queue = await OpenAsync(Options(dir.Path)))
-        {
-            for (var i = 0; i < 4; i++)
-            {
-                await queue.AppendAsync(Make("r" + i), CancellationToken.None);
-            }
-
-            await using var consumer = queue.OpenConsumer("processor");
-            var deliveries = await ReceiveEntriesAsync(consumer, 4, maxEvents: 1);
-            await consumer.AckAsync(deliveries[0], CancellationToken.None);
-            await consumer.AckAsync(deliveries[1], CancellationToken.None);
-        }
-
-        await using var reopened = await OpenAsync(Options(dir.Path));
-        await using var again = reopened.OpenConsumer("processor");
-        var redelivered = EventIds(await ReceiveEntriesAsync(again, 2));
-
-        Assert.Equal(["r2-0", "r3-0"], redelivered);
-        await AssertNothingMoreAsync(again);
-    }
-
-    [Fact(Timeout = 60_000)]
     public async Task Out_of_order_acks_move_the_watermark_only_past_contiguous_deliveries()
     {
         using var dir = new TempDirectory();
@@ -63,68 +38,6 @@ public sealed class ConsumerPositionTests
         await using var last = await OpenAsync(Options(dir.Path));
         await using var resumed = last.OpenConsumer("processor");
         Assert.Equal(["o2-0", "o3-0"], EventIds(await ReceiveEntriesAsync(resumed, 2)));
-    }
-
-    [Fact(Timeout = 60_000)]
-    public async Task Deliveries_can_be_pipelined_before_any_ack()
-    {
-        using var dir = new TempDirectory();
-        await using var queue = await OpenAsync(Options(dir.Path));
-        await using var consumer = queue.OpenConsumer("processor");
-        for (var i = 0; i < 3; i++)
-        {
-            await queue.AppendAsync(Make("p" + i), CancellationToken.None);
-        }
-
-        var d = await ReceiveEntriesAsync(consumer, 3, maxEvents: 1);
-
-        Assert.Equal(3, d.Count);
-        Assert.Equal(["p0-0", "p1-0", "p2-0"], EventIds(d));
-        await AssertNothingMoreAsync(consumer);
-    }
-
-    [Fact(Timeout = 60_000)]
-    public async Task Two_consumers_read_the_same_log_independently()
-    {
-        using var dir = new TempDirectory();
-        await using var queue = await OpenAsync(Options(dir.Path));
-        await using var processor = queue.OpenConsumer("processor");
-        await using var archive = queue.OpenConsumer("archive");
-        for (var i = 0; i < 3; i++)
-        {
-            await queue.AppendAsync(Make("t" + i, 2), CancellationToken.None);
-        }
-
-        var fromProcessor = await ReceiveEntriesAsync(processor, 3);
-        foreach (var d in fromProcessor)
-        {
-            await processor.AckAsync(d, CancellationToken.None);
-        }
-
-        var fromArchive = await ReceiveEntriesAsync(archive, 3);
-
-        Assert.Equal(EventIds(fromProcessor), EventIds(fromArchive));
-        Assert.Equal(0, processor.LagEvents);
-        Assert.Equal(6, archive.LagEvents);
-    }
-
-    [Fact(Timeout = 60_000)]
-    public async Task Handles_with_the_same_name_share_the_entries_instead_of_each_reading_all()
-    {
-        using var dir = new TempDirectory();
-        await using var queue = await OpenAsync(Options(dir.Path));
-        await using var first = queue.OpenConsumer("processor");
-        await using var second = queue.OpenConsumer("processor");
-        for (var i = 0; i < 6; i++)
-        {
-            await queue.AppendAsync(Make("s" + i), CancellationToken.None);
-        }
-
-        var a = await ReceiveEntriesAsync(first, 3, maxEvents: 1);
-        var b = await ReceiveEntriesAsync(second, 3, maxEvents: 1);
-
-        Assert.Equal(Enumerable.Range(0, 6).Select(i => $"s{i}-0"), EventIds(a).Concat(EventIds(b)).Order(StringComparer.Ordinal));
-        await AssertNothingMoreAsync(first);
     }
 
     [Fact(Timeout = 60_000)]
@@ -189,22 +102,5 @@ public sealed class ConsumerPositionTests
         await consumer.AckAsync(d[0], CancellationToken.None);
 
         Assert.Equal(3, consumer.LagEvents);
-    }
-
-    [Fact(Timeout = 60_000)]
-    public async Task Reopening_a_consumer_after_its_last_handle_closed_redelivers_what_was_not_acknowledged()
-    {
-        using var dir = new TempDirectory();
-        await using var queue = await OpenAsync(Options(dir.Path));
-        await queue.AppendAsync(Make("k0"), CancellationToken.None);
-        await queue.AppendAsync(Make("k1"), CancellationToken.None);
-        await using (var consumer = queue.OpenConsumer("processor"))
-        {
-            var d = await ReceiveEntriesAsync(consumer, 2, maxEvents: 1);
-            await consumer.AckAsync(d[0], CancellationToken.None);
-        }
-
-        await using var again = queue.OpenConsumer("processor");
-        Assert.Equal(["k1-0"], EventIds(await ReceiveEntriesAsync(again, 1)));
     }
 }

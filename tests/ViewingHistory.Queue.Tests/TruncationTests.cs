@@ -9,42 +9,6 @@ public sealed class TruncationTests
     private const int Batches = 2000;
 
     [Fact(Timeout = 120_000)]
-    public async Task Periodic_truncation_frees_segments_below_the_slowest_consumer_and_keeps_its_unacked_entries()
-    {
-        using var dir = new TempDirectory();
-        var options = Options(dir.Path) with { TruncateInterval = TimeSpan.FromMilliseconds(100) };
-        long bytesBefore;
-        await using (var queue = await OpenAsync(options))
-        {
-            await using var processor = queue.OpenConsumer("processor");
-            await using var archive = queue.OpenConsumer("archive");
-            await AppendManyAsync(queue);
-            bytesBefore = LogFileBytes(dir.Path);
-            Assert.True(LogSegmentCount(dir.Path) >= 4, "the test needs several segments to free some");
-
-            foreach (var d in await ReceiveEntriesAsync(processor, Batches, maxEvents: 1000))
-            {
-                await processor.AckAsync(d, CancellationToken.None);
-            }
-
-            var archived = await ReceiveEntriesAsync(archive, Batches, maxEvents: 10);
-            foreach (var d in archived.Take(Batches * 3 / 4))
-            {
-                await archive.AckAsync(d, CancellationToken.None);
-            }
-
-            await Eventually.UntilAsync(() => Task.FromResult(LogFileBytes(dir.Path)), bytes => bytes < bytesBefore / 2, WaitLimit, "truncation to free log segments");
-        }
-
-        await using var reopened = await OpenAsync(options);
-        await using var archiveAgain = reopened.OpenConsumer("archive");
-        var rest = EventIds(await ReceiveEntriesAsync(archiveAgain, Batches / 4));
-        Assert.Equal(Enumerable.Range(Batches * 3 / 4, Batches / 4).SelectMany(i => Make("t" + i, 10).Events).Select(e => e.EventId), rest);
-        Assert.Equal(Batches / 4 * 10, archiveAgain.LagEvents);
-        await AssertNothingMoreAsync(archiveAgain);
-    }
-
-    [Fact(Timeout = 120_000)]
     public async Task An_acknowledged_position_reaches_disk_within_the_checkpoint_interval_without_closing()
     {
         using var dir = new TempDirectory();
@@ -88,7 +52,7 @@ public sealed class TruncationTests
             await processor.AckAsync(d, CancellationToken.None);
         }
 
-        var bytesBefore = LogFileBytes(dir.Path);
+        var bytesBefore = LogFiles.Bytes(dir.Path);
         var retainedBefore = queue.RetainedBytes;
         await queue.TruncateAsync(CancellationToken.None);
         Assert.Equal(retainedBefore, queue.RetainedBytes);
@@ -98,7 +62,7 @@ public sealed class TruncationTests
         Assert.Equal(["processor"], queue.ConsumerNames);
         await queue.TruncateAsync(CancellationToken.None);
         Assert.True(queue.RetainedBytes < retainedBefore / 2);
-        await Eventually.UntilAsync(() => Task.FromResult(LogFileBytes(dir.Path)), bytes => bytes < bytesBefore / 2, WaitLimit, "segments below the truncation to be deleted");
+        await Eventually.UntilAsync(() => Task.FromResult(LogFiles.Bytes(dir.Path)), bytes => bytes < bytesBefore / 2, WaitLimit, "segments below the truncation to be deleted");
         Assert.False(await queue.RetireConsumerAsync("archive", CancellationToken.None));
     }
 
@@ -132,28 +96,5 @@ public sealed class TruncationTests
         {
             await queue.AppendAsync(Make("t" + i, 10), CancellationToken.None);
         }
-    }
-
-    private static IEnumerable<FileInfo> LogSegments(string directory) =>
-        new DirectoryInfo(Path.Combine(directory, "log")).EnumerateFiles("events.*", SearchOption.TopDirectoryOnly);
-
-    private static int LogSegmentCount(string directory) => LogSegments(directory).Count();
-
-    private static long LogFileBytes(string directory)
-    {
-        long bytes = 0;
-        foreach (var file in LogSegments(directory))
-        {
-            try
-            {
-                bytes += file.Length;
-            }
-            catch (FileNotFoundException)
-            {
-                // Deleted by truncation between the listing and the stat.
-            }
-        }
-
-        return bytes;
     }
 }

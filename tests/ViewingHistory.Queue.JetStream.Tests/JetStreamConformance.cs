@@ -1,0 +1,48 @@
+using ViewingHistory.Queue.Conformance;
+using ViewingHistory.Testing.Nats;
+
+namespace ViewingHistory.Queue.JetStream.Tests;
+
+/// <summary>
+/// What the JetStream engine declares to the queue conformance suite, shared by the suite's runs on the bare
+/// JetStream queue and on the spool in front of it (whose consumers and dead letters are JetStream's). Each test gets
+/// its own stream on the shared server.
+/// </summary>
+/// <remarks>
+/// A short ack wait keeps the redelivery cases to seconds; no backoff, because the server takes its first value as the
+/// ack wait; MaxDeliver 3 so that the case where redelivery stops runs in a few ack waits. The default dedup window
+/// (2 minutes) covers the whole test, so every dead-letter replay in the suite happens inside it.
+/// </remarks>
+public abstract class JetStreamConformance(NatsServer server) : QueueConformance
+{
+    private static readonly TimeSpan TestAckWait = TimeSpan.FromSeconds(3);
+    private const int TestMaxDeliver = 3;
+
+    /// <summary>This test's stream and consumer settings.</summary>
+    protected JetStreamQueueOptions Options { get; private set; } = null!;
+
+    /// <summary>JetStream redelivers after the consumer's AckWait.</summary>
+    protected override TimeSpan? AckWait => TestAckWait;
+
+    /// <summary>Deliveries carry the server's NumDelivered.</summary>
+    protected override bool CountsRedeliveries => true;
+
+    /// <summary>Explicit ack policy: each message is acknowledged on its own.</summary>
+    protected override bool AcknowledgesEachEntry => true;
+
+    /// <summary>Limits retention: acknowledged messages stay for later consumers (the archive) until MaxAge.</summary>
+    protected override bool RetainsAcknowledgedEntries => true;
+
+    /// <summary>The server stops redelivering after MaxDeliver, silently.</summary>
+    protected override int? MaxDeliveries => TestMaxDeliver;
+
+    protected override Task CreateLocationAsync()
+    {
+        Options = TestQueues.Options(server.Url) with { AckWait = TestAckWait, Backoff = [], MaxDeliver = TestMaxDeliver };
+        return Task.CompletedTask;
+    }
+
+    protected override Task AppendUndecodableAsync(byte[] payload) => TestQueues.PublishRawAsync(Options, payload, Token);
+
+    protected override Task<long> RetainedBytesAsync() => TestQueues.StreamBytesAsync(Options, Token);
+}
