@@ -1,6 +1,5 @@
 using Microsoft.Extensions.Hosting.Internal;
 using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Options;
 using ViewingHistory.Pipeline;
 using ViewingHistory.Queue.Embedded;
 using ViewingHistory.Server.Configuration;
@@ -40,7 +39,7 @@ public sealed class ReadinessLifecycleTests : IAsyncLifetime
     {
         var lifetime = new ApplicationLifetime(NullLogger<ApplicationLifetime>.Instance);
         var lifecycle = new ServiceLifecycle(lifetime);
-        var probe = new ReadinessProbe(new ServiceOptions(), _queue, _stores, new Fixed<PipelineOptions>(new PipelineOptions()), lifecycle, TimeProvider.System);
+        var probe = new ReadinessProbe(new ServiceOptions(), _queue, _stores, new OptionsInForce<PipelineOptions>(new PipelineOptions()), lifecycle, TimeProvider.System);
 
         var starting = await probe.CheckAsync();
         Assert.Equal(ReadinessReport.Unready, starting.Status);
@@ -56,14 +55,5 @@ public sealed class ReadinessLifecycleTests : IAsyncLifetime
         var draining = await probe.CheckAsync();
         Assert.Equal(ReadinessReport.Unready, draining.Status);
         Assert.False(draining.IsReady);
-    }
-
-    private sealed class Fixed<T>(T value) : IOptionsMonitor<T>
-    {
-        public T CurrentValue => value;
-
-        public T Get(string? name) => value;
-
-        public IDisposable? OnChange(Action<T, string?> listener) => null;
     }
 }
