@@ -20,7 +20,7 @@ public sealed class ChaosWorkload
     private readonly ConcurrentDictionary<string, PlaybackEvent> _acknowledged = new(StringComparer.Ordinal);
     private readonly ConcurrentQueue<HideMark> _hides = new();
     private readonly ConcurrentDictionary<string, int> _answers = new(StringComparer.Ordinal);
-    private readonly ConcurrentQueue<string> _failures = new();
+    private readonly ConcurrentDictionary<string, int> _failures = new(StringComparer.Ordinal);
     private readonly PlaybackEvent[] _recent = new PlaybackEvent[RecentCapacity];
     private readonly Lock _recentLock = new();
     private readonly ChaosWriter[] _writers;
@@ -70,8 +70,9 @@ public sealed class ChaosWorkload
 
     public IReadOnlyCollection<HideMark> Hides => _hides;
 
-    /// <summary>Answers that break the contract or the workload's own rules (e.g. a 400 or a 500), with their bodies.</summary>
-    public IReadOnlyCollection<string> Failures => _failures;
+    /// <summary>Answers that break the contract or the workload's own rules (e.g. a 400 or a 500), each with how often it came.</summary>
+    public IReadOnlyList<string> Failures =>
+        [.. _failures.OrderBy(f => f.Key, StringComparer.Ordinal).Select(f => $"{f.Key} (×{f.Value.ToString(CultureInfo.InvariantCulture)})")];
 
     public long AcceptedRequests => Interlocked.Read(ref _accepted);
 
@@ -112,9 +113,9 @@ public sealed class ChaosWorkload
 
     internal void Failed(string what)
     {
-        if (_failures.Count < 50)
+        if (_failures.Count < 50 || _failures.ContainsKey(what))
         {
-            _failures.Enqueue(what);
+            _failures.AddOrUpdate(what, 1, (_, n) => n + 1);
         }
     }
 

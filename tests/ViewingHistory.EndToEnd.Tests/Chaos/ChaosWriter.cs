@@ -179,7 +179,7 @@ public sealed class ChaosWriter(ChaosWorkload workload, int index, Random random
         {
             if (answer.RetryAfter is null)
             {
-                workload.Failed($"{method} answered {(int)answer.Status} without Retry-After: {answer.Body}");
+                workload.Failed($"{method} answered {(int)answer.Status} without Retry-After: {Describe(answer.Body)}");
             }
 
             // Honour Retry-After, capped: the run is short and a resend is always safe.
@@ -187,7 +187,7 @@ public sealed class ChaosWriter(ChaosWorkload workload, int index, Random random
         }
         else
         {
-            workload.Failed($"{method} answered {(int)answer.Status}: {answer.Body}");
+            workload.Failed($"{method} answered {(int)answer.Status}: {Describe(answer.Body)}");
             delay = TimeSpan.FromMilliseconds(500);
         }
 
@@ -232,6 +232,23 @@ public sealed class ChaosWriter(ChaosWorkload workload, int index, Random random
             workload.Answered($"{method} no answer");
             return null;
         }
+    }
+
+    /// <summary>A problem's title and detail (not its trace id, so that the same failure is counted once), else the body's start.</summary>
+    private static string Describe(string body)
+    {
+        try
+        {
+            if (JsonNode.Parse(body) is JsonObject problem && problem["title"] is not null)
+            {
+                return $"{problem["title"]} {problem["detail"]}".Trim();
+            }
+        }
+        catch (System.Text.Json.JsonException)
+        {
+        }
+
+        return body.Length > 200 ? body[..200] : body;
     }
 
     private static string Body(List<PlaybackEvent> batch) =>
