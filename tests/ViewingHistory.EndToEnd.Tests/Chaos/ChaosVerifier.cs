@@ -15,7 +15,8 @@ namespace ViewingHistory.EndToEnd.Tests.Chaos;
 /// </summary>
 public static class ChaosVerifier
 {
-    public static async Task AssertAsync(HttpClient api, string serviceKey, ChaosWorkload workload, ChaosLog log, TimeSpan timeout)
+    /// <param name="otherApis">More api nodes of the same deployment: each must show the very same reads.</param>
+    public static async Task AssertAsync(HttpClient api, string serviceKey, ChaosWorkload workload, ChaosLog log, TimeSpan timeout, params HttpClient[] otherApis)
     {
         var expected = HistoryReducer.Compute(workload.Acknowledged, workload.Hides);
         var want = workload.Members.ToDictionary(m => m, m => expected.TryGetValue(m, out var items) ? items.Select(Render).ToList() : [], StringComparer.Ordinal);
@@ -50,6 +51,13 @@ public static class ChaosVerifier
         }
 
         log.Write("reads equal the contract's history of every event answered 202");
+        foreach (var other in otherApis)
+        {
+            var theirs = await ReadRenderedAsync(other, serviceKey, workload.Members);
+            Assert.True(want.All(kv => theirs[kv.Key].SequenceEqual(kv.Value, StringComparer.Ordinal)), $"{other.BaseAddress} reads otherwise than {api.BaseAddress}:\n{Diff(want, theirs)}");
+            log.Write($"{other.BaseAddress} reads the same");
+        }
+
 
         // The feed may trail the reads by a moment; every change must be there once they agree.
         var reads = await FeedClient.ReadsAsync(api, serviceKey, workload.Members);

@@ -40,6 +40,8 @@ public sealed class EmbeddedChaosTests(ITestOutputHelper output) : IDisposable
         {
             using var stop = new CancellationTokenSource();
             var clients = workload.RunAsync(stop.Token, settleTimeout: TimeSpan.FromSeconds(90));
+            // Faults begin once the clients are answered, so that the first kill meets work in flight.
+            await Eventually.UntilAsync(() => Task.FromResult(workload.AcceptedRequests >= 20 || clients.IsCompleted), TimeSpan.FromSeconds(60), "the first 20 batches answered 202");
             var ends = log.Elapsed + chaos.Duration;
             var kills = 0;
             while (log.Elapsed < ends && !clients.IsCompleted)
@@ -61,6 +63,18 @@ public sealed class EmbeddedChaosTests(ITestOutputHelper output) : IDisposable
 
                 var downtime = TimeSpan.FromMilliseconds(random.Next(0, 1_500));
                 await Task.Delay(downtime);
+                if (random.NextDouble() < 0.25)
+                {
+                    // Killed again while it starts: mid-recovery of the log, opening the store, or just after.
+                    var early = ServerProcess.Launch(settings);
+                    var after = TimeSpan.FromMilliseconds(random.Next(200, 2_500));
+                    await Task.Delay(after);
+                    kills++;
+                    log.Write($"fault {kills}: SIGKILL pid {early.Pid} while it starts, {after.TotalMilliseconds:0} ms after launch");
+                    await early.KillAsync();
+                    await early.DisposeAsync();
+                }
+
                 var restarting = log.Elapsed;
                 server = await ServerProcess.StartAsync(settings, readyTimeout: TimeSpan.FromSeconds(120));
                 Volatile.Write(ref current, server.BaseAddress);
