@@ -35,6 +35,13 @@ public static class ChaosVerifier
                 {
                     break;
                 }
+
+                // A dead letter is a failure whatever follows, and what it holds will not show by itself: say so now.
+                var (count, letters) = await DeadLettersAsync(api, serviceKey);
+                if (count > 0)
+                {
+                    Assert.Fail($"The dead-letter queue holds {count} entries:\n{letters}\nand the reads differ from the contract's history of the events answered 202:\n{Diff(want, got)}");
+                }
             }
             catch (HttpRequestException ex)
             {
@@ -83,14 +90,20 @@ public static class ChaosVerifier
             await Task.Delay(500);
         }
 
+        var (held, listed) = await DeadLettersAsync(api, serviceKey);
+        Assert.True(held == 0, $"The dead-letter queue holds {held} entries after the run:\n{listed}");
+        log.Write("the dead-letter queue is empty");
+    }
+
+    private static async Task<(long Count, string Letters)> DeadLettersAsync(HttpClient api, string serviceKey)
+    {
         using var request = new HttpRequestMessage(HttpMethod.Get, "/v1/admin/dead-letters?limit=20");
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", serviceKey);
         using var response = await api.SendAsync(request);
         response.EnsureSuccessStatusCode();
         var dlq = JsonNode.Parse(await response.Content.ReadAsStringAsync())!.AsObject();
         var letters = dlq["deadLetters"]!.AsArray().Select(l => $"  {l!["id"]} ({l["eventCount"]} events, {l["failedAt"]}): {l["reason"]}");
-        Assert.True((long)dlq["count"]! == 0, $"The dead-letter queue holds {dlq["count"]} entries after the run:\n{string.Join('\n', letters)}");
-        log.Write("the dead-letter queue is empty");
+        return ((long)dlq["count"]!, string.Join('\n', letters));
     }
 
     private static string Render(HistoryItem i) =>
