@@ -30,7 +30,7 @@ public sealed class EmbeddedChaosTests(ITestOutputHelper output) : IDisposable
             ["Auth:MemberTokenSecret"] = "e2e-member-token-secret-0123456789-abcdef",
         };
 
-        var server = await ServerProcess.StartAsync(settings, readyTimeout: TimeSpan.FromSeconds(120));
+        ServerProcess? server = await ServerProcess.StartAsync(settings, readyTimeout: TimeSpan.FromSeconds(120));
         Uri? current = server.BaseAddress;
         log.Write($"server pid {server.Pid} ready on {server.BaseAddress}");
         var workload = new ChaosWorkload(
@@ -40,6 +40,7 @@ public sealed class EmbeddedChaosTests(ITestOutputHelper output) : IDisposable
         {
             using var stop = new CancellationTokenSource();
             var clients = workload.RunAsync(stop.Token, settleTimeout: TimeSpan.FromSeconds(90));
+
             // Faults begin once the clients are answered, so that the first kill meets work in flight.
             await Eventually.UntilAsync(() => Task.FromResult(workload.AcceptedRequests >= 20 || clients.IsCompleted), TimeSpan.FromSeconds(60), "the first 20 batches answered 202");
             var ends = log.Elapsed + chaos.Duration;
@@ -60,6 +61,7 @@ public sealed class EmbeddedChaosTests(ITestOutputHelper output) : IDisposable
                 await server.KillAsync();
                 Volatile.Write(ref current, null);
                 await server.DisposeAsync();
+                server = null;
 
                 var downtime = TimeSpan.FromMilliseconds(random.Next(0, 1_500));
                 await Task.Delay(downtime);
@@ -96,7 +98,10 @@ public sealed class EmbeddedChaosTests(ITestOutputHelper output) : IDisposable
         }
         finally
         {
-            await server.DisposeAsync();
+            if (server is not null)
+            {
+                await server.DisposeAsync();
+            }
         }
     }
 
