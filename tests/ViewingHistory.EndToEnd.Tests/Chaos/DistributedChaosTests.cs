@@ -3,6 +3,7 @@ using NATS.Client.Core;
 using NATS.Client.JetStream;
 using NATS.Client.JetStream.Models;
 using ViewingHistory.Testing;
+using ViewingHistory.Testing.Faults;
 using ViewingHistory.Testing.Nats;
 using Xunit.Abstractions;
 
@@ -177,18 +178,18 @@ public sealed class DistributedChaosTests(ITestOutputHelper output) : IAsyncLife
             case "pg-readonly":
             {
                 var down = TimeSpan.FromMilliseconds(random.Next(3_000, 6_000));
-                var terminated = await PostgresReadOnly.SetAsync(_postgres, db, readOnly: true);
-                log.Write($"fault {number}: PostgreSQL database read-only (default_transaction_read_only = on, {terminated} backends terminated), for {down.TotalSeconds:0.0} s; {workload.Summary()}");
+                await PostgresReadOnly.SetAsync(_postgres, db, readOnly: true);
+                log.Write($"fault {number}: PostgreSQL database read-only (default_transaction_read_only = on, its backends terminated), for {down.TotalSeconds:0.0} s; {workload.Summary()}");
                 try
                 {
                     await Task.Delay(down);
                 }
                 finally
                 {
-                    terminated = await PostgresReadOnly.SetAsync(_postgres, db, readOnly: false);
+                    await PostgresReadOnly.SetAsync(_postgres, db, readOnly: false);
                 }
 
-                log.Write($"fault {number} healed: PostgreSQL writable again ({terminated} read-only backends terminated)");
+                log.Write($"fault {number} healed: PostgreSQL writable again (its read-only backends terminated)");
                 break;
             }
 
