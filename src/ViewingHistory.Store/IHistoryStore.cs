@@ -49,4 +49,13 @@ public interface IHistoryStore : IAsyncDisposable
 
     /// <summary>Throws when the store cannot be reached.</summary>
     Task PingAsync(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Commits a small write of the store's own (one row of a table that holds nothing else), through the same path
+    /// as <see cref="ApplyAsync"/>: completes when the store accepts writes, throws when it does not (read-only,
+    /// unreachable, out of disk, locked). The processor calls it before it blames an entry for a failure: an entry is
+    /// the one at fault only when it fails alone against a store that accepts other writes.
+    /// </summary>
+    /// <exception cref="StoreUnavailableException">The store cannot take writes now.</exception>
+    Task ProbeWriteAsync(CancellationToken cancellationToken);
 }

@@ -49,6 +49,23 @@ public sealed class ServerProcess : IAsyncDisposable
     /// <summary>Starts the server and waits until <c>/health/ready</c> answers 200.</summary>
     public static async Task<ServerProcess> StartAsync(IReadOnlyDictionary<string, string> settings, int? port = null, TimeSpan? readyTimeout = null)
     {
+        var server = Launch(settings, port);
+        try
+        {
+            await server.WaitReadyAsync(readyTimeout ?? TimeSpan.FromSeconds(60));
+        }
+        catch
+        {
+            await server.DisposeAsync();
+            throw;
+        }
+
+        return server;
+    }
+
+    /// <summary>Starts the server without waiting for it to be ready: for tests that kill it while it is still starting (recovering its log, opening its store).</summary>
+    public static ServerProcess Launch(IReadOnlyDictionary<string, string> settings, int? port = null)
+    {
         var p = port ?? FreePort.Next();
         var info = new ProcessStartInfo("dotnet")
         {
@@ -66,18 +83,7 @@ public sealed class ServerProcess : IAsyncDisposable
 
         info.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         info.Environment["DOTNET_gcServer"] = "0";
-        var server = new ServerProcess(Process.Start(info) ?? throw new InvalidOperationException("Could not start the server."), p);
-        try
-        {
-            await server.WaitReadyAsync(readyTimeout ?? TimeSpan.FromSeconds(60));
-        }
-        catch
-        {
-            await server.DisposeAsync();
-            throw;
-        }
-
-        return server;
+        return new ServerProcess(Process.Start(info) ?? throw new InvalidOperationException("Could not start the server."), p);
     }
 
     public async Task WaitReadyAsync(TimeSpan timeout)

@@ -93,7 +93,8 @@ public sealed partial class HistoryProcessor(
         {
             if (entry.Batch is null)
             {
-                await DeadLetterAsync(entry, $"Undecodable entry: {entry.DecodeError}", cancellationToken);
+                // The bytes themselves are at fault: no store is involved in that verdict.
+                await DeadLetterAsync(consumer, delivery, entry, $"Undecodable entry: {entry.DecodeError}", cancellationToken);
             }
             else
             {
@@ -117,14 +118,15 @@ public sealed partial class HistoryProcessor(
             if (!FailureClassifier.IsTransient(ex) && OnLastDelivery(consumer, good))
             {
                 // The engine will not deliver these entries again (JetStream's MaxDeliver stops silently): another
-                // crash or ack timeout during the retries would lose them, so the poison goes to the DLQ now.
+                // crash or ack timeout during the retries would lose them, so the poison is isolated now. A store-state
+                // failure is held there too, with in-progress acks, for as long as it lasts.
                 await IsolatePoisonAsync(consumer, delivery, good, cancellationToken);
                 return;
             }
         }
 
         var permanentFailures = 1;
-        var retry = HoldingRetry(consumer, delivery, good.Count, () => ++permanentFailures < options.MaxAttempts, cancellationToken);
+        var retry = HoldingRetry(consumer, delivery, good.Count, () => ++permanentFailures < options.MaxAttempts && !OnLastDelivery(consumer, good), cancellationToken);
 
         try
         {
@@ -154,42 +156,130 @@ public sealed partial class HistoryProcessor(
             OnRetry = async args =>
             {
                 LogApplyFailed(args.Outcome.Exception!, consumerName, entries, FailureClassifier.IsTransient(args.Outcome.Exception!));
-                await consumer.KeepAliveAsync(delivery, cancellationToken);
+                await KeepAliveAsync(consumer, delivery, cancellationToken);
             },
         }).Build();
+
+    /// <summary>
+    /// Extends the delivery's ack deadline. A queue that cannot take it now must not end the hold: at worst the
+    /// delivery comes again (to this or another processor), and applying it twice is harmless.
+    /// </summary>
+    private async Task KeepAliveAsync(IQueueConsumer consumer, QueueDelivery delivery, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await consumer.KeepAliveAsync(delivery, cancellationToken);
+        }
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested && FailureClassifier.IsTransient(ex))
+        {
+            LogKeepAliveFailed(ex, consumerName);
+        }
+    }
 
     private static bool OnLastDelivery(IQueueConsumer consumer, List<QueueEntry> entries) =>
         consumer.MaxDeliveries is { } max && entries.Exists(e => e.DeliveryCount >= max);
 
     /// <summary>
-    /// After a batch failed permanently <see cref="ProcessorOptions.MaxAttempts"/> times, apply its entries one by
-    /// one: the ones that still fail permanently go to the dead-letter queue with their error, so they never block
-    /// the events behind them. Transient failures are retried here, holding the delivery, rather than left to a
-    /// redelivery that may never come (an entry on its last delivery).
+    /// After a batch failed with a non-transient error <see cref="ProcessorOptions.MaxAttempts"/> times (or once, on its
+    /// last delivery), apply its entries one by one. An entry is dead-lettered only when it is shown to be at fault
+    /// (DESIGN.md, "What permanent means"): it fails alone, the store then commits a write of its own
+    /// (<see cref="IHistoryStore.ProbeWriteAsync"/>), and the entry fails alone again with the store still accepting
+    /// writes. A store that refuses the probe makes the failure the store's: the entry is held (in-progress acks, capped
+    /// backoff) and retried for as long as that lasts, also on a last delivery. Transient failures are retried here,
+    /// holding the delivery, rather than left to a redelivery that may never come.
     /// </summary>
     private async Task IsolatePoisonAsync(IQueueConsumer consumer, QueueDelivery delivery, List<QueueEntry> entries, CancellationToken cancellationToken)
     {
         var transientRetry = HoldingRetry(consumer, delivery, 1, retryPermanent: () => false, cancellationToken);
         foreach (var entry in entries)
         {
-            try
+            var failuresWithWorkingStore = 0;
+            var held = 0;
+            while (true)
             {
-                await transientRetry.ExecuteAsync(async ct => await ApplyAsync([entry], ct), cancellationToken);
-            }
-            catch (Exception ex) when (!FailureClassifier.IsTransient(ex) && !cancellationToken.IsCancellationRequested)
-            {
-                await DeadLetterAsync(entry, $"{ex.GetType().Name}: {ex.Message}", cancellationToken);
+                try
+                {
+                    await transientRetry.ExecuteAsync(async ct => await ApplyAsync([entry], ct), cancellationToken);
+                    break;
+                }
+                catch (Exception ex) when (!FailureClassifier.IsTransient(ex) && !cancellationToken.IsCancellationRequested)
+                {
+                    if (!await StoreAcceptsWritesAsync(cancellationToken))
+                    {
+                        LogHeldForStore(ex, consumerName, entry.Id);
+                        await HoldAsync(consumer, delivery, held++, cancellationToken);
+                        failuresWithWorkingStore = 0;
+                        continue;
+                    }
+
+                    // Twice, with a working store after each: a store that recovered just before the probe cannot
+                    // make a failure of its own look like the entry's.
+                    if (++failuresWithWorkingStore < 2)
+                    {
+                        continue;
+                    }
+
+                    await DeadLetterAsync(consumer, delivery, entry, $"{ex.GetType().Name}: {ex.Message}", cancellationToken);
+                    break;
+                }
             }
         }
     }
 
-    private async Task DeadLetterAsync(QueueEntry entry, string reason, CancellationToken cancellationToken)
+    /// <summary>True when the store commits a probe write now; any failure of the probe says it does not.</summary>
+    private async Task<bool> StoreAcceptsWritesAsync(CancellationToken cancellationToken)
     {
-        LogDeadLettered(consumerName, entry.Id, reason);
-        await queue.DeadLetters.AddAsync(entry, reason, cancellationToken);
-        metrics.DeadLettered(1);
+        try
+        {
+            await store.ProbeWriteAsync(cancellationToken);
+            return true;
+        }
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            LogProbeFailed(ex, consumerName);
+            return false;
+        }
     }
 
+    /// <summary>Waits out a store-state failure with capped, jittered exponential backoff, holding the delivery.</summary>
+    private async Task HoldAsync(IQueueConsumer consumer, QueueDelivery delivery, int attempt, CancellationToken cancellationToken)
+    {
+        await KeepAliveAsync(consumer, delivery, cancellationToken);
+        var capped = Math.Min(options.MaxBackoff.TotalMilliseconds, 100 * Math.Pow(2, Math.Min(attempt, 16)));
+        var delay = TimeSpan.FromMilliseconds(capped * (0.5 + (Random.Shared.NextDouble() / 2)));
+        await Task.Delay(delay, time, cancellationToken);
+    }
+
+    /// <summary>
+    /// Records a dead letter. The queue failing to take it (transient) is retried while holding the delivery: giving up
+    /// would leave the entry neither applied nor dead-lettered, and on a last delivery nothing would bring it back.
+    /// </summary>
+    private async Task DeadLetterAsync(IQueueConsumer consumer, QueueDelivery delivery, QueueEntry entry, string reason, CancellationToken cancellationToken)
+    {
+        LogDeadLettered(consumerName, entry.Id, reason);
+        var attempt = 0;
+        while (true)
+        {
+            try
+            {
+                await queue.DeadLetters.AddAsync(entry, reason, cancellationToken);
+                break;
+            }
+            catch (Exception ex) when (!cancellationToken.IsCancellationRequested && FailureClassifier.IsTransient(ex))
+            {
+                LogDeadLetterFailed(ex, consumerName, entry.Id);
+                await HoldAsync(consumer, delivery, attempt++, cancellationToken);
+            }
+        }
+
+        AfterCommit(() => metrics.DeadLettered(1));
+    }
+
+    /// <summary>
+    /// Applies the entries, each worker's part in one store transaction. What follows the commits (metrics) runs in
+    /// <see cref="AfterCommit"/>: an exception there must never make a committed batch look failed, which would retry
+    /// it and, worse, dead-letter entries that are applied.
+    /// </summary>
     private async Task ApplyAsync(IReadOnlyList<QueueEntry> entries, CancellationToken cancellationToken)
     {
         var started = time.GetTimestamp();
@@ -216,11 +306,30 @@ public sealed partial class HistoryProcessor(
         }
 
         var results = await Task.WhenAll(applies);
-        metrics.Processed(events, results.Sum(r => r.SessionsWritten));
-        metrics.Applied(events, time.GetElapsedTime(started));
-        if (isPrimary)
+        AfterCommit(() =>
         {
-            RecordEndToEnd(entries);
+            metrics.Processed(events, results.Sum(r => r.SessionsWritten));
+            metrics.Applied(events, time.GetElapsedTime(started));
+            if (isPrimary)
+            {
+                RecordEndToEnd(entries);
+            }
+        });
+    }
+
+    /// <summary>
+    /// Bookkeeping after a commit: logged when it fails, never thrown into the fate of the delivery (whatever fails
+    /// here, the effect is committed and the delivery's fate is decided).
+    /// </summary>
+    private void AfterCommit(Action bookkeeping)
+    {
+        try
+        {
+            bookkeeping();
+        }
+        catch (Exception ex)
+        {
+            LogBookkeepingFailed(ex, consumerName);
         }
     }
 
@@ -246,6 +355,21 @@ public sealed partial class HistoryProcessor(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Consumer {Consumer}: applying {Entries} entries failed (transient: {Transient}); retrying")]
     private partial void LogApplyFailed(Exception exception, string consumer, int entries, bool transient);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Consumer {Consumer}: the store refuses a probe write, so entry {EntryId} is not at fault; holding it until the store accepts writes")]
+    private partial void LogHeldForStore(Exception exception, string consumer, string entryId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Consumer {Consumer}: the store's probe write failed")]
+    private partial void LogProbeFailed(Exception exception, string consumer);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Consumer {Consumer}: extending the delivery failed; holding it all the same")]
+    private partial void LogKeepAliveFailed(Exception exception, string consumer);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Consumer {Consumer}: recording entry {EntryId} as a dead letter failed; retrying")]
+    private partial void LogDeadLetterFailed(Exception exception, string consumer, string entryId);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Consumer {Consumer}: bookkeeping after a commit failed; the batch stays applied")]
+    private partial void LogBookkeepingFailed(Exception exception, string consumer);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Consumer {Consumer}: entry {EntryId} dead-lettered: {Reason}")]
     private partial void LogDeadLettered(string consumer, string entryId, string reason);

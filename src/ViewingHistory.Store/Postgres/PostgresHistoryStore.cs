@@ -1,4 +1,3 @@
-using System.Net.Sockets;
 using System.Text.RegularExpressions;
 using Npgsql;
 using ViewingHistory.Core.Diagnostics;
@@ -91,6 +90,19 @@ public sealed partial class PostgresHistoryStore : IHistoryStore
             },
             cancellationToken);
 
+    public Task ProbeWriteAsync(CancellationToken cancellationToken) =>
+        GuardAsync(
+            async () =>
+            {
+                // One row, rewritten in place: a real committed write (so a read-only primary refuses it) that never grows the table.
+                await using var command = _dataSource.CreateCommand(
+                    "INSERT INTO store_probe (id, at) VALUES (1, $1) ON CONFLICT (id) DO UPDATE SET at = excluded.at");
+                command.Parameters.Add(new NpgsqlParameter { Value = NowMs() });
+                await command.ExecuteNonQueryAsync(cancellationToken);
+                return 0;
+            },
+            cancellationToken);
+
     public ValueTask DisposeAsync() => _dataSource.DisposeAsync();
 
     private long NowMs() => _clock.GetUtcNow().ToUnixTimeMilliseconds();
@@ -98,7 +110,7 @@ public sealed partial class PostgresHistoryStore : IHistoryStore
     /// <summary>A stable 64-bit advisory-lock key (XxHash64, never string.GetHashCode, which differs per process).</summary>
     private long LockKey(string name) => unchecked((long)MemberHash.Of(_lockPrefix + name));
 
-    /// <summary>Maps failures that mean "the store cannot be reached now" to <see cref="StoreUnavailableException"/>.</summary>
+    /// <summary>Maps failures that are the store's state, not the data's, to <see cref="StoreUnavailableException"/>.</summary>
     private static async Task<T> GuardAsync<T>(Func<Task<T>> operation, CancellationToken cancellationToken)
     {
         try
@@ -107,18 +119,17 @@ public sealed partial class PostgresHistoryStore : IHistoryStore
         }
         catch (Exception e) when (!cancellationToken.IsCancellationRequested && IsUnavailable(e))
         {
-            throw new StoreUnavailableException($"PostgreSQL is unavailable: {Redaction.Secrets(e.Message)}", e);
+            throw new StoreUnavailableException(
+                e is PostgresException pg
+                    ? $"PostgreSQL cannot take the operation now (SQLSTATE {pg.SqlState}): {Redaction.Secrets(pg.MessageText)}"
+                    : $"PostgreSQL is unavailable: {Redaction.Secrets(e.Message)}",
+                e);
         }
     }
 
-    private static bool IsUnavailable(Exception e) => e switch
-    {
-        StoreUnavailableException => false,
-        NpgsqlException { IsTransient: true } => true,
-        NpgsqlException n when n.InnerException is not null => IsUnavailable(n.InnerException),
-        SocketException or TimeoutException or IOException => true,
-        _ => false,
-    };
+    // Npgsql's IsTransient alone misses a read-only primary (25006), an admin shutdown (57P01) or a full disk (53100):
+    // StoreFailures classifies by SQLSTATE.
+    private static bool IsUnavailable(Exception e) => e is not StoreUnavailableException && StoreFailures.IsStoreState(e);
 
     [GeneratedRegex("^[a-z_][a-z0-9_]{0,62}$")]
     private static partial Regex SchemaName();
@@ -161,6 +172,10 @@ public sealed partial class PostgresHistoryStore : IHistoryStore
             title_id text COLLATE "C" NOT NULL,
             at bigint NOT NULL,
             PRIMARY KEY (member_id, title_id)
+        );
+        CREATE TABLE IF NOT EXISTS store_probe (
+            id integer NOT NULL PRIMARY KEY,
+            at bigint NOT NULL
         );
         CREATE TABLE IF NOT EXISTS changes (
             position bigserial PRIMARY KEY,

@@ -78,6 +78,9 @@ public sealed partial class SqliteHistoryStore
                     (SELECT position FROM changes WHERE changed_at >= $t ORDER BY position LIMIT 1),
                     (SELECT max(position) FROM changes))
                 """, "$t");
+            UpsertProbe = Create(connection, """
+                INSERT INTO store_probe (id, at) VALUES (1, $at) ON CONFLICT (id) DO UPDATE SET at = excluded.at
+                """, "$at");
         }
 
         public SqliteCommand SelectSessions { get; }
@@ -103,6 +106,8 @@ public sealed partial class SqliteHistoryStore
         public SqliteCommand RaiseTitleMark { get; }
 
         public SqliteCommand PruneChanges { get; }
+
+        public SqliteCommand UpsertProbe { get; }
 
         /// <summary>Points every statement at the transaction that is about to run (Microsoft.Data.Sqlite requires it).</summary>
         public void Enlist(SqliteTransaction? tx)

@@ -117,6 +117,17 @@ public sealed partial class SqliteHistoryStore
             cancellationToken);
     }
 
+    public Task ProbeWriteAsync(CancellationToken cancellationToken) =>
+        WriteAsync(
+            (c, at) =>
+            {
+                // One row, rewritten in place through the writer like every apply: a real commit, so a read-only or
+                // unwritable file refuses it.
+                c.UpsertProbe.Parameters[0].Value = at;
+                return c.UpsertProbe.ExecuteNonQuery();
+            },
+            cancellationToken);
+
     /// <summary>
     /// Runs <paramref name="work"/> in one IMMEDIATE transaction on the writer, on the writer's own thread. The work is
     /// synchronous on purpose: Microsoft.Data.Sqlite's async methods run synchronously anyway, and the sync ones skip

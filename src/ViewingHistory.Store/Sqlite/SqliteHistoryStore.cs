@@ -164,13 +164,11 @@ public sealed partial class SqliteHistoryStore : IHistoryStore
 
     private long NowMs() => _clock.GetUtcNow().ToUnixTimeMilliseconds();
 
-    /// <summary>Errors that say "try again later" become <see cref="StoreUnavailableException"/>; the rest stay as they are.</summary>
-    private Exception Map(SqliteException e) => e.SqliteErrorCode switch
-    {
-        5 or 6 => new StoreUnavailableException($"The SQLite store at {Path} is busy: {e.Message}", e), // BUSY, LOCKED
-        10 or 13 or 14 or 15 => new StoreUnavailableException($"The SQLite store at {Path} cannot be used now: {e.Message}", e), // IOERR, FULL, CANTOPEN, PROTOCOL
-        _ => e,
-    };
+    /// <summary>Errors that are the store's state, not the data's (<see cref="StoreFailures"/>), become <see cref="StoreUnavailableException"/>; the rest stay as they are.</summary>
+    private Exception Map(SqliteException e) =>
+        StoreFailures.IsStoreState(e)
+            ? new StoreUnavailableException($"The SQLite store at {Path} cannot take the operation now (SQLite error {e.SqliteExtendedErrorCode}): {e.Message}", e)
+            : e;
 
     private static string ReadSynchronous(SqliteConnection connection)
     {
@@ -229,6 +227,10 @@ public sealed partial class SqliteHistoryStore : IHistoryStore
             at INTEGER NOT NULL,
             PRIMARY KEY (member_id, title_id)
         ) WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS store_probe (
+            id INTEGER NOT NULL PRIMARY KEY,
+            at INTEGER NOT NULL
+        );
         CREATE TABLE IF NOT EXISTS changes (
             position INTEGER PRIMARY KEY AUTOINCREMENT,
             member_id TEXT NOT NULL,
