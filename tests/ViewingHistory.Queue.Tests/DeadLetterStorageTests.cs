@@ -1,5 +1,6 @@
 using ViewingHistory.Queue.Embedded;
 using ViewingHistory.Testing;
+using ViewingHistory.Testing.Faults;
 using Xunit;
 using static ViewingHistory.Queue.Tests.TestBatches;
 
@@ -78,7 +79,7 @@ public sealed class DeadLetterStorageTests
     [Fact(Timeout = 180_000)]
     public async Task A_failed_rewrite_on_a_full_disk_leaves_the_dead_letter_queue_usable_and_its_file_consistent()
     {
-        using var fs = new SmallFileSystem(32);
+        await using var fs = await LoopMount.CreateAsync(32);
         var options = Options(Path.Combine(fs.Path, "queue"));
         var large = Payload(2 * Mib, 4);
         var tiny = new List<string>();
@@ -94,7 +95,7 @@ public sealed class DeadLetterStorageTests
             tiny.AddRange((await dlq.ListAsync(2000, None)).Skip(1).Select(l => l.Id));
 
             // Room for removal records, not for a rewrite that copies the large letter.
-            fs.Fill(leaveFreeBytes: 256 * 1024);
+            await fs.FillAsync(leaveFreeBytes: 256 * 1024);
             Assert.True(fs.FreeBytes < Mib, $"{fs.FreeBytes} bytes still free");
 
             // The 1,024th removal starts a compaction, which fails for want of space: the removals still hold.
@@ -109,12 +110,12 @@ public sealed class DeadLetterStorageTests
             Assert.Equal(tiny.Skip(1024), held.Skip(1).Select(l => l.Id));
 
             // A write that does not fit fails by itself and leaves no torn record behind.
-            fs.Fill(leaveFreeBytes: 0);
+            await fs.FillAsync(leaveFreeBytes: 0);
             await Assert.ThrowsAnyAsync<IOException>(() => dlq.AddAsync(Poison(large), "does not fit", None).AsTask());
             Assert.Equal(7, dlq.Count);
 
             // Space is back: the queue works again, and the next removal compacts the file.
-            fs.Release();
+            fs.Empty();
             await dlq.AddAsync(Poison([42]), "after", None);
             Assert.Equal(1, await dlq.PurgeAsync(tiny[1024], None));
             Assert.Equal(7, dlq.Count);

@@ -1,4 +1,5 @@
 using ViewingHistory.Testing;
+using ViewingHistory.Testing.Faults;
 using Xunit;
 using static ViewingHistory.Queue.Tests.TestBatches;
 
@@ -12,7 +13,7 @@ public sealed class FailedCommitTests
     [Fact(Timeout = 180_000)]
     public async Task One_failed_commit_fails_only_its_round_and_later_appends_succeed_once_the_disk_has_space()
     {
-        using var fs = new SmallFileSystem(32);
+        await using var fs = await LoopMount.CreateAsync(32);
         var options = Options(Path.Combine(fs.Path, "queue"));
         var acknowledged = new List<string>();
         await using (var queue = await OpenAsync(options))
@@ -27,7 +28,7 @@ public sealed class FailedCommitTests
             Assert.Equal(5, (await ReceiveEntriesAsync(consumer, 5)).Sum(d => d.Entries.Count));
 
             // Appends go on until one cannot be committed: a whole block may still take a few small writes.
-            fs.Fill();
+            await fs.FillAsync();
             QueueUnavailableException? failure = null;
             for (var i = 0; i < 5000 && failure is null; i++)
             {
@@ -45,7 +46,7 @@ public sealed class FailedCommitTests
             Assert.NotNull(failure);
 
             // The cause is gone: appends succeed again without a restart.
-            fs.Release();
+            fs.Empty();
             var after = await Eventually.UntilAsync(
                 async () =>
                 {

@@ -51,8 +51,14 @@ public sealed class LoopMount : IAsyncDisposable
         }
     }
 
-    /// <summary>Writes a ballast file until the filesystem has no space left (ENOSPC); returns the bytes written.</summary>
-    public async Task<long> FillAsync()
+    /// <summary>Free bytes as the filesystem reports them.</summary>
+    public long FreeBytes => new DriveInfo(Path).AvailableFreeSpace;
+
+    /// <summary>
+    /// Writes a ballast file until at most <paramref name="leaveFreeBytes"/> (rounded to blocks) are left, or, with the
+    /// default 0, until the filesystem has no space left at all (ENOSPC); returns the bytes written.
+    /// </summary>
+    public async Task<long> FillAsync(long leaveFreeBytes = 0)
     {
         var chunk = new byte[64 * 1024];
         Random.Shared.NextBytes(chunk);
@@ -60,11 +66,16 @@ public sealed class LoopMount : IAsyncDisposable
         await using var file = new FileStream(Ballast, FileMode.Append, FileAccess.Write, FileShare.ReadWrite, 1, FileOptions.None);
         try
         {
-            while (true)
+            while (leaveFreeBytes == 0 || FreeBytes > leaveFreeBytes)
             {
-                await file.WriteAsync(chunk);
-                written += chunk.Length;
+                var size = leaveFreeBytes == 0 ? chunk.Length : (int)Math.Clamp(FreeBytes - leaveFreeBytes, 4096, chunk.Length);
+                await file.WriteAsync(chunk.AsMemory(0, size));
+                await file.FlushAsync();
+                file.Flush(flushToDisk: true);
+                written += size;
             }
+
+            return written;
         }
         catch (IOException)
         {
