@@ -16,7 +16,7 @@ public sealed class EngineDetailTests(FullStoreDiskFixture fixture) : IClassFixt
         var member = Ev.NewId("m");
         await _api.PostAcceptedAsync(Ev.Batch(Ev.Make(member, "before")));
 
-        fixture.Disk.Fill();
+        await fixture.Disk.FillAsync();
         string body;
         try
         {
@@ -28,7 +28,7 @@ public sealed class EngineDetailTests(FullStoreDiskFixture fixture) : IClassFixt
         }
         finally
         {
-            fixture.Disk.Release();
+            fixture.Disk.Empty();
         }
 
         var problem = System.Text.Json.Nodes.JsonNode.Parse(body)!;

@@ -1,4 +1,4 @@
-using ViewingHistory.Testing;
+using ViewingHistory.Testing.Faults;
 
 namespace ViewingHistory.Server.Tests.Infrastructure;
 
@@ -8,24 +8,26 @@ namespace ViewingHistory.Server.Tests.Infrastructure;
 /// </summary>
 public sealed class FullStoreDiskFixture : InProcessServiceFixture
 {
-    private SmallFileSystem? _disk;
+    private LoopMount? _disk;
 
     public override bool EventuallyConsistent => false;
 
-    public SmallFileSystem Disk => _disk ?? throw new InvalidOperationException("Not started.");
+    public LoopMount Disk => _disk ?? throw new InvalidOperationException("Not started.");
 
     protected override IReadOnlyDictionary<string, string?> Settings { get; } = new Dictionary<string, string?> { ["Pipeline:Mode"] = "sync" };
 
-    protected override Task PrepareAsync()
+    protected override async Task PrepareAsync()
     {
-        _disk = new SmallFileSystem(32);
+        _disk = await LoopMount.CreateAsync(32);
         File.CreateSymbolicLink(Path.Combine(DataDir, "history.db"), Path.Combine(_disk.Path, "history.db"));
-        return Task.CompletedTask;
     }
 
     public override async Task DisposeAsync()
     {
         await base.DisposeAsync();
-        _disk?.Dispose();
+        if (_disk is not null)
+        {
+            await _disk.DisposeAsync();
+        }
     }
 }
