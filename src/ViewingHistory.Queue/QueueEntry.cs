@@ -11,5 +11,4 @@ public sealed record QueueEntry(
     AcceptedBatch? Batch,
     ReadOnlyMemory<byte> Payload,
     int DeliveryCount,
-    string? DecodeError,
-    object? Handle);
+    string? DecodeError);

@@ -13,7 +13,7 @@ public sealed class DeadLetterStorageTests
     private const int Mib = 1 << 20;
     private static readonly CancellationToken None = CancellationToken.None;
 
-    private static QueueEntry Poison(byte[] payload) => new(Guid.NewGuid().ToString("N"), null, payload, 1, "poison", null);
+    private static QueueEntry Poison(byte[] payload) => new(Guid.NewGuid().ToString("N"), null, payload, 1, "poison");
 
     private static byte[] Payload(int size, int seed)
     {

@@ -15,6 +15,10 @@ public static class EventBatchCodec
 {
     private const byte Version = 1;
     private const byte Absent = 255;
+    private const int HeaderLength = 13;
+
+    // Smallest encoded event: four one-byte string lengths, 29 fixed bytes, the device's length byte.
+    private const int MinEventLength = 34;
 
     public static byte[] Encode(AcceptedBatch batch)
     {
@@ -25,11 +29,11 @@ public static class EventBatchCodec
 
     public static void Encode(AcceptedBatch batch, IBufferWriter<byte> writer)
     {
-        var head = writer.GetSpan(13);
+        var head = writer.GetSpan(HeaderLength);
         head[0] = Version;
         BinaryPrimitives.WriteInt64LittleEndian(head[1..], batch.AcceptedAtMs);
         BinaryPrimitives.WriteInt32LittleEndian(head[9..], batch.Events.Count);
-        writer.Advance(13);
+        writer.Advance(HeaderLength);
         foreach (var e in batch.Events)
         {
             WriteString(writer, e.EventId);
@@ -47,12 +51,36 @@ public static class EventBatchCodec
         }
     }
 
+    /// <summary>
+    /// Reads the event count from the header of an encoded batch without decoding it: the queues count lag and size
+    /// fetches by it. False (and 0) when <paramref name="data"/> does not start with a format v1 header, or its count
+    /// cannot fit in the bytes that follow; the count of such an entry is 0 wherever it is asked, so it adds up the same
+    /// at append, at a start-up scan and at acknowledgement. A true answer does not promise that the rest decodes.
+    /// </summary>
+    public static bool TryReadEventCount(ReadOnlySpan<byte> data, out int count)
+    {
+        count = 0;
+        if (data.Length < HeaderLength || data[0] != Version)
+        {
+            return false;
+        }
+
+        var header = BinaryPrimitives.ReadInt32LittleEndian(data[9..]);
+        if (header < 0 || (long)header * MinEventLength > data.Length - HeaderLength)
+        {
+            return false;
+        }
+
+        count = header;
+        return true;
+    }
+
     /// <summary>Decodes a batch; throws <see cref="FormatException"/> for bytes that are not one.</summary>
     public static AcceptedBatch Decode(ReadOnlySpan<byte> data)
     {
         try
         {
-            if (data.Length < 13 || data[0] != Version)
+            if (data.Length < HeaderLength || data[0] != Version)
             {
                 throw new FormatException($"Not an event batch of format v{Version}.");
             }
@@ -64,7 +92,7 @@ public static class EventBatchCodec
                 throw new FormatException("Corrupt event count.");
             }
 
-            var pos = 13;
+            var pos = HeaderLength;
             var events = new PlaybackEvent[count];
             for (var i = 0; i < count; i++)
             {

@@ -6,7 +6,7 @@ using ViewingHistory.Queue;
 namespace ViewingHistory.Pipeline.Archive;
 
 /// <summary>
-/// Hosts the archive consumer like <see cref="Processing.ProcessorHost"/> hosts the processors: the durable consumer
+/// Hosts the archive consumer under the same <see cref="ConsumerSupervisor"/> as the processors: the durable consumer
 /// "archive" is opened at start (so the embedded log keeps its events from then on), a consumer that fails is
 /// restarted, and on shutdown the buffer gets <see cref="DrainTimeout"/> to be written and acknowledged.
 /// </summary>
@@ -20,69 +20,31 @@ public sealed partial class ArchiveHost(
     ILoggerFactory loggers) : IHostedService
 {
     public const string ConsumerName = "archive";
-    public static readonly TimeSpan DrainTimeout = TimeSpan.FromSeconds(10);
 
-    private readonly CancellationTokenSource _stopping = new();
-    private readonly CancellationTokenSource _drain = new();
+    /// <summary>How long the buffer has at shutdown to be written and acknowledged.</summary>
+    public static readonly TimeSpan DrainTimeout = ConsumerSupervisor.DrainTimeout;
+
     private readonly ILogger _logger = loggers.CreateLogger<ArchiveHost>();
-    private IQueueConsumer? _consumer;
-    private Task _running = Task.CompletedTask;
+    private ConsumerSupervisor? _supervisor;
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
         Directory.CreateDirectory(root);
-        _consumer = queue.OpenConsumer(ConsumerName);
+        _supervisor = new ConsumerSupervisor(queue, time, _logger);
+
+        // One compactor for the host's life: a restarted consumer must not run a second one beside it.
+        var compactor = new ArchiveCompactor(root, options, loggers.CreateLogger<ArchiveCompactor>());
+        _supervisor.Start(ConsumerName, (consumer, stopping, drain) =>
+        {
+            metrics.ObserveLag(() => consumer.LagEvents);
+            return new ArchiveConsumer(consumer, root, options, compactor, metrics, time, control, _logger).RunAsync(stopping, drain);
+        });
         LogStarted(root);
-        _running = Task.Run(RunAsync, CancellationToken.None);
         return Task.CompletedTask;
     }
 
-    public async Task StopAsync(CancellationToken cancellationToken)
-    {
-        await _stopping.CancelAsync();
-        _drain.CancelAfter(DrainTimeout);
-        await _running.WaitAsync(cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-        if (_consumer is not null)
-        {
-            await _consumer.DisposeAsync();
-        }
-
-        _stopping.Dispose();
-        _drain.Dispose();
-    }
-
-    private async Task RunAsync()
-    {
-        var compactor = new ArchiveCompactor(root, options, loggers.CreateLogger<ArchiveCompactor>());
-        while (true)
-        {
-            try
-            {
-                _consumer ??= queue.OpenConsumer(ConsumerName);
-                var consumer = _consumer;
-                metrics.ObserveLag(() => consumer.LagEvents);
-                await new ArchiveConsumer(consumer, root, options, compactor, metrics, time, control, _logger).RunAsync(_stopping.Token, _drain.Token);
-                return;
-            }
-            catch (OperationCanceledException) when (_drain.IsCancellationRequested)
-            {
-                return; // the drain deadline passed: what was not acknowledged comes again after restart
-            }
-            catch (Exception ex) when (!_stopping.IsCancellationRequested)
-            {
-                LogFailed(ex);
-
-                // A fresh consumer, so that the deliveries the failed one held are delivered again.
-                await _consumer!.DisposeAsync();
-                _consumer = null;
-                await Task.Delay(TimeSpan.FromSeconds(1), time, _stopping.Token).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-            }
-        }
-    }
+    public Task StopAsync(CancellationToken cancellationToken) => _supervisor?.StopAsync(cancellationToken) ?? Task.CompletedTask;
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Archive: writing accepted events as Parquet under {Root}")]
     private partial void LogStarted(string root);
-
-    [LoggerMessage(Level = LogLevel.Error, Message = "Archive: the consumer failed; restarting it in 1 s (unacknowledged deliveries come again)")]
-    private partial void LogFailed(Exception exception);
 }

@@ -1,4 +1,5 @@
 using FASTER.core;
+using ViewingHistory.Core.Serialization;
 
 namespace ViewingHistory.Queue.Embedded;
 
@@ -183,7 +184,7 @@ internal sealed class ConsumerState
         while (events < maxEvents && _iterator.GetNext(out byte[] bytes, out var length, out var address, out var next))
         {
             var payload = bytes.AsMemory(0, length);
-            var count = EntryFormat.EventCountOf(payload.Span);
+            var count = EventBatchCodec.TryReadEventCount(payload.Span, out var counted) ? counted : 0;
             entries ??= [];
             entries.Add(EntryDecoder.Decode(address, payload));
             events += count;

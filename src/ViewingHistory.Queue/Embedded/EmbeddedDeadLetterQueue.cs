@@ -1,4 +1,5 @@
 using System.Buffers;
+using ViewingHistory.Core.Serialization;
 
 namespace ViewingHistory.Queue.Embedded;
 
@@ -93,7 +94,7 @@ public sealed class EmbeddedDeadLetterQueue : IDeadLetterQueue, IDisposable
             Guid.NewGuid().ToString("N"),
             reason,
             DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(),
-            entry.Batch?.Events.Count ?? EntryFormat.EventCountOf(entry.Payload.Span),
+            entry.Batch?.Events.Count ?? (EventBatchCodec.TryReadEventCount(entry.Payload.Span, out var counted) ? counted : 0),
             entry.Payload);
         var record = DeadLetterRecord.Add(letter);
         await _gate.WaitAsync(cancellationToken);

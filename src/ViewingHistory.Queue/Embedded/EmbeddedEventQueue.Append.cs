@@ -70,7 +70,7 @@ public sealed partial class EmbeddedEventQueue
             committed = _nextCommit.Task;
         }
 
-        var events = EntryFormat.EventCountOf(payload.Span);
+        var events = EventBatchCodec.TryReadEventCount(payload.Span, out var counted) ? counted : 0;
         Interlocked.Add(ref _appendedEvents, events);
         RequestCommit();
         try

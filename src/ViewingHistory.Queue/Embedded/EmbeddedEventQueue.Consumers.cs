@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using FASTER.core;
+using ViewingHistory.Core.Serialization;
 
 namespace ViewingHistory.Queue.Embedded;
 
@@ -192,7 +193,7 @@ public sealed partial class EmbeddedEventQueue
         {
             while (iterator.GetNext(out byte[] entry, out var length, out _))
             {
-                count += EntryFormat.EventCountOf(entry.AsSpan(0, length));
+                count += EventBatchCodec.TryReadEventCount(entry.AsSpan(0, length), out var counted) ? counted : 0;
             }
 
             if (iterator.Ended || !await iterator.WaitAsync(cancellationToken))

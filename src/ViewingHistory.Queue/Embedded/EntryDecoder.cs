@@ -11,11 +11,11 @@ internal static class EntryDecoder
         var id = address.ToString(CultureInfo.InvariantCulture);
         try
         {
-            return new QueueEntry(id, EventBatchCodec.Decode(payload.Span), payload, 1, null, address);
+            return new QueueEntry(id, EventBatchCodec.Decode(payload.Span), payload, 1, null);
         }
         catch (FormatException ex)
         {
-            return new QueueEntry(id, null, payload, 1, ex.Message, address);
+            return new QueueEntry(id, null, payload, 1, ex.Message);
         }
     }
 }

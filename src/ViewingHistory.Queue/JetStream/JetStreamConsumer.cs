@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using NATS.Client.Core;
 using NATS.Client.JetStream;
 using NATS.Client.JetStream.Models;
@@ -26,9 +25,6 @@ public sealed class JetStreamConsumer : IQueueConsumer
         _queue = queue;
         _durableName = durableName;
     }
-
-    /// <summary>The server-side durable consumer's name.</summary>
-    public string DurableName => _durableName;
 
     /// <summary>
     /// Messages pending or awaiting acknowledgement times the events per message seen so far; refreshed every
@@ -250,9 +246,8 @@ public sealed class JetStreamConsumer : IQueueConsumer
 
     private static int Count(INatsJSMsg<byte[]> msg)
     {
-        // The codec's header holds the event count at offset 9; a full decode happens once, in ToEntry.
-        var data = msg.Data;
-        return data is { Length: >= 13 } ? Math.Clamp(BinaryPrimitives.ReadInt32LittleEndian(data.AsSpan(9)), 0, data.Length) : 0;
+        // From the header alone: a full decode happens once, in ToEntry.
+        return EventBatchCodec.TryReadEventCount(msg.Data, out var count) ? count : 0;
     }
 
     private static QueueEntry ToEntry(INatsJSMsg<byte[]> msg)
@@ -264,11 +259,11 @@ public sealed class JetStreamConsumer : IQueueConsumer
         var deliveries = (int)Math.Min(int.MaxValue, msg.Metadata?.NumDelivered ?? 1);
         try
         {
-            return new QueueEntry(id, EventBatchCodec.Decode(payload), payload, deliveries, null, msg);
+            return new QueueEntry(id, EventBatchCodec.Decode(payload), payload, deliveries, null);
         }
         catch (FormatException ex)
         {
-            return new QueueEntry(id, null, payload, deliveries, ex.Message, msg);
+            return new QueueEntry(id, null, payload, deliveries, ex.Message);
         }
     }
 

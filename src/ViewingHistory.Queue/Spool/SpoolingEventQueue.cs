@@ -33,12 +33,6 @@ public sealed partial class SpoolingEventQueue : IEventQueue
 
     public IDeadLetterQueue DeadLetters => _primary.DeadLetters;
 
-    /// <summary>True while appends go to the local spool.</summary>
-    public bool Spooling => _primaryDown;
-
-    /// <summary>Events spooled and not yet forwarded.</summary>
-    public long SpooledEvents { get; private set; }
-
     public async Task InitializeAsync(CancellationToken cancellationToken)
     {
         await _spool.InitializeAsync(cancellationToken);
@@ -139,7 +133,6 @@ public sealed partial class SpoolingEventQueue : IEventQueue
                 }
 
                 pending ??= await consumer.ReceiveAsync(1000, _options.PollInterval, stopping);
-                SpooledEvents = consumer.LagEvents;
                 if (pending.Entries.Count == 0)
                 {
                     pending = null;
@@ -158,7 +151,6 @@ public sealed partial class SpoolingEventQueue : IEventQueue
                 await Task.WhenAll(pending.Entries.Select(entry => ForwardOneAsync(entry, stopping)));
                 await consumer.AckAsync(pending, stopping);
                 pending = null;
-                SpooledEvents = consumer.LagEvents;
                 backoff = _options.RetryDelay;
                 MarkPrimaryBack();
             }

@@ -44,7 +44,7 @@ public sealed class EngineDetailTests(FullStoreDiskFixture fixture) : IClassFixt
     public async Task A_dead_letter_reason_is_shown_without_paths_hosts_or_credentials()
     {
         var queue = fixture.Services.GetRequiredService<IEventQueue>();
-        var entry = new QueueEntry(Ev.NewId("dl"), null, new byte[] { 1, 2, 3 }, 1, "poison", null);
+        var entry = new QueueEntry(Ev.NewId("dl"), null, new byte[] { 1, 2, 3 }, 1, "poison");
         await queue.DeadLetters.AddAsync(
             entry,
             "StoreUnavailableException: The SQLite store at /var/lib/vh/history.db failed; Host=db.internal;Password=hunter2 nats://vh:hunter2@10.2.3.4:4222",

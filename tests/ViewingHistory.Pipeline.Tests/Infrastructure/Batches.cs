@@ -1,0 +1,15 @@
+using ViewingHistory.Core.Events;
+
+namespace ViewingHistory.Pipeline.Tests.Infrastructure;
+
+/// <summary>Accepted batches of one event each, with ids of their own.</summary>
+public static class Batches
+{
+    public static string NewId(string prefix) => $"{prefix}-{Guid.NewGuid():N}";
+
+    public static AcceptedBatch One(string member, string title)
+    {
+        var at = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        return new AcceptedBatch(at, [new PlaybackEvent(NewId("e"), member, title, "s1", 0, PlaybackEventType.Progress, 1_000, 100_000, at, null)]);
+    }
+}
