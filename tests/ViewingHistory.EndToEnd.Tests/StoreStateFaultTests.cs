@@ -105,7 +105,9 @@ public sealed class StoreStateFaultTests(PostgresServer postgres, ITestOutputHel
     [Fact]
     public async Task A_full_disk_under_the_SQLite_store_for_a_few_seconds_dead_letters_nothing_and_every_acknowledged_event_is_reflected_after()
     {
-        await using var disk = await LoopMount.CreateAsync();
+        // Room for what the load adds after the heal (store, WAL, archive) on a slow machine: a disk that fills up again
+        // with legitimate data would hold the processor, rightly, for good.
+        await using var disk = await LoopMount.CreateAsync(megabytes: 128);
 
         // The processor and its SQLite store on the small disk; ingest (JetStream, never the store) elsewhere.
         var backSettings = Distributed.Settings(disk.Path, _nats.Url, postgres: null, roles: "processor,api");
@@ -137,7 +139,16 @@ public sealed class StoreStateFaultTests(PostgresServer postgres, ITestOutputHel
         output.WriteLine($"{driver.StatusSummary()}; ballast {ballast / 1024} KiB");
 
         Assert.Equal([202], driver.Statuses.Keys);
-        await HistoryVerifier.AssertEveryAcknowledgedEventIsReflectedAsync(back.Client, Distributed.ServiceKey, driver, TimeSpan.FromSeconds(120));
+        try
+        {
+            await HistoryVerifier.AssertEveryAcknowledgedEventIsReflectedAsync(back.Client, Distributed.ServiceKey, driver, TimeSpan.FromSeconds(120));
+        }
+        catch (TimeoutException)
+        {
+            output.WriteLine($"disk free {disk.FreeBytes / 1024} KiB; the processor's output ends with:\n{back.Output[^Math.Min(back.Output.Length, 6000)..]}");
+            throw;
+        }
+
         Assert.Equal(0, await DeadLetterCountAsync(back));
     }
 

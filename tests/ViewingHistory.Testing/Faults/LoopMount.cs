@@ -70,9 +70,12 @@ public sealed class LoopMount : IAsyncDisposable
             {
                 var size = leaveFreeBytes == 0 ? chunk.Length : (int)Math.Clamp(FreeBytes - leaveFreeBytes, 4096, chunk.Length);
                 await file.WriteAsync(chunk.AsMemory(0, size));
-                await file.FlushAsync();
-                file.Flush(flushToDisk: true);
                 written += size;
+                if (leaveFreeBytes > 0)
+                {
+                    // The free space reported counts only what reached the disk.
+                    file.Flush(flushToDisk: true);
+                }
             }
 
             return written;
