@@ -53,18 +53,7 @@ public sealed class ChangeRelayTests : IAsyncLifetime
 
         await using var nats = new NatsConnection(new NatsOpts { Url = _nats.Url });
         var js = new NatsJSContext(nats);
-        try
-        {
-            await Eventually.UntilAsync(
-                async () => (await js.GetStreamAsync("VH_CHANGES")).Info.State.Messages,
-                n => n >= feed.Count,
-                TimeSpan.FromSeconds(60),
-                $"{feed.Count} changes in VH_CHANGES");
-        }
-        catch (TimeoutException ex)
-        {
-            throw new TimeoutException($"{ex.Message}\nServer log (tail):\n{restarted.Output[^Math.Min(4000, restarted.Output.Length)..]}", ex);
-        }
+        await WaitForStreamAsync(js, feed.Count, restarted);
 
         var published = await ReadStreamAsync(js, feed.Count);
         Assert.Equal(feed.Count, (int)(await js.GetStreamAsync("VH_CHANGES")).Info.State.Messages);
@@ -78,6 +67,23 @@ public sealed class ChangeRelayTests : IAsyncLifetime
             rows => acknowledged.IsSubsetOf(rows.Select(r => r.EventId)),
             TimeSpan.FromSeconds(60),
             "every acknowledged eventId in the archive");
+    }
+
+    /// <summary>Waits until VH_CHANGES holds <paramref name="count"/> messages; a timeout carries the server log's tail.</summary>
+    private static async Task WaitForStreamAsync(NatsJSContext js, int count, ServerProcess server)
+    {
+        try
+        {
+            await Eventually.UntilAsync(
+                async () => (await js.GetStreamAsync("VH_CHANGES")).Info.State.Messages,
+                n => n >= count,
+                TimeSpan.FromSeconds(60),
+                $"{count} changes in VH_CHANGES");
+        }
+        catch (TimeoutException ex)
+        {
+            throw new TimeoutException($"{ex.Message}\nServer log (tail):\n{server.Output[^Math.Min(4000, server.Output.Length)..]}", ex);
+        }
     }
 
     /// <summary>
@@ -102,18 +108,7 @@ public sealed class ChangeRelayTests : IAsyncLifetime
 
         await using var nats = new NatsConnection(new NatsOpts { Url = _nats.Url });
         var js = new NatsJSContext(nats);
-        try
-        {
-            await Eventually.UntilAsync(
-                async () => (await js.GetStreamAsync("VH_CHANGES")).Info.State.Messages,
-                n => n >= feed.Count,
-                TimeSpan.FromSeconds(60),
-                $"{feed.Count} changes in VH_CHANGES");
-        }
-        catch (TimeoutException ex)
-        {
-            throw new TimeoutException($"{ex.Message}\nServer log (tail):\n{server.Output[^Math.Min(4000, server.Output.Length)..]}", ex);
-        }
+        await WaitForStreamAsync(js, feed.Count, server);
 
         var published = await ReadStreamAsync(js, feed.Count);
         Assert.Equal(feed.Select(c => c.ToJsonString()), published.Select(p => p.Change.ToJsonString()));
