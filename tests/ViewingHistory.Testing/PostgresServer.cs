@@ -196,31 +196,6 @@ public sealed class PostgresServer : IAsyncLifetime
             }
         }
 
-        return RunAsync(psi, check);
-    }
-
-    private static async Task<int> RunAsync(ProcessStartInfo psi, bool check)
-    {
-        using var process = Process.Start(psi) ?? throw new InvalidOperationException($"Could not start {psi.FileName}.");
-        using var timeout = new CancellationTokenSource(CommandTimeout);
-        var stdout = process.StandardOutput.ReadToEndAsync(timeout.Token);
-        var stderr = process.StandardError.ReadToEndAsync(timeout.Token);
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{psi.FileName} {string.Join(' ', psi.ArgumentList)} did not finish within {CommandTimeout.TotalSeconds} s.");
-        }
-
-        if (check && process.ExitCode != 0)
-        {
-            throw new InvalidOperationException(
-                $"{psi.FileName} {string.Join(' ', psi.ArgumentList)} exited with {process.ExitCode}: {await stderr}{await stdout}");
-        }
-
-        return process.ExitCode;
+        return ChildCommand.RunAsync(psi, CommandTimeout, check);
     }
 }

@@ -125,23 +125,6 @@ public sealed class LoopMount : IAsyncDisposable
             psi.ArgumentList.Add(a);
         }
 
-        using var process = Process.Start(psi) ?? throw new InvalidOperationException($"Could not start {file}.");
-        using var timeout = new CancellationTokenSource(CommandTimeout);
-        var stdout = process.StandardOutput.ReadToEndAsync(timeout.Token);
-        var stderr = process.StandardError.ReadToEndAsync(timeout.Token);
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{file} {string.Join(' ', args)} did not finish within {CommandTimeout.TotalSeconds} s.");
-        }
-
-        if (process.ExitCode != 0)
-        {
-            throw new InvalidOperationException($"{file} {string.Join(' ', args)} exited with {process.ExitCode}: {await stderr}{await stdout}");
-        }
+        await ChildCommand.RunAsync(psi, CommandTimeout);
     }
 }

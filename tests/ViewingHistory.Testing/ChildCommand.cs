@@ -1,0 +1,37 @@
+using System.Diagnostics;
+
+namespace ViewingHistory.Testing;
+
+/// <summary>Runs a short command a fixture needs (initdb, pg_ctl, mount, ...) to its end, bounded in time.</summary>
+public static class ChildCommand
+{
+    /// <summary>
+    /// Runs <paramref name="psi"/> (its output redirected) and returns its exit code; throws when it outlasts
+    /// <paramref name="timeout"/> (after killing it), and when <paramref name="check"/> is set and it exits non-zero.
+    /// </summary>
+    public static async Task<int> RunAsync(ProcessStartInfo psi, TimeSpan timeout, bool check = true)
+    {
+        ArgumentNullException.ThrowIfNull(psi);
+        using var process = Process.Start(psi) ?? throw new InvalidOperationException($"Could not start {psi.FileName}.");
+        using var deadline = new CancellationTokenSource(timeout);
+        var stdout = process.StandardOutput.ReadToEndAsync(deadline.Token);
+        var stderr = process.StandardError.ReadToEndAsync(deadline.Token);
+        try
+        {
+            await process.WaitForExitAsync(deadline.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"{psi.FileName} {string.Join(' ', psi.ArgumentList)} did not finish within {timeout.TotalSeconds} s.");
+        }
+
+        if (check && process.ExitCode != 0)
+        {
+            throw new InvalidOperationException(
+                $"{psi.FileName} {string.Join(' ', psi.ArgumentList)} exited with {process.ExitCode}: {await stderr}{await stdout}");
+        }
+
+        return process.ExitCode;
+    }
+}
