@@ -1,11 +1,15 @@
 using System.Runtime.InteropServices;
 using System.Text;
 
-namespace ViewingHistory.Queue.Embedded;
+namespace ViewingHistory.Core.Durability;
 
-/// <summary>Small files replaced atomically: write a temp file, fsync it, rename it over the old one, fsync the directory.</summary>
-internal static partial class DurableFile
+/// <summary>
+/// Small files replaced atomically: write a temp file, fsync it, rename it over the old one, fsync the directory.
+/// Shared by the embedded queue (checkpoints, dead letters) and the archive (Parquet files), which need the same rename.
+/// </summary>
+public static partial class DurableFile
 {
+    /// <summary>Replaces <paramref name="path"/> with <paramref name="content"/> (UTF-8), durably.</summary>
     public static async Task WriteAtomicallyAsync(string path, string content, CancellationToken cancellationToken)
     {
         var temp = path + ".tmp";
@@ -19,6 +23,7 @@ internal static partial class DurableFile
         SyncDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
     }
 
+    /// <summary>Replaces <paramref name="path"/> with <paramref name="content"/>, durably.</summary>
     public static void WriteAtomically(string path, ReadOnlySpan<byte> content)
     {
         var temp = path + ".tmp";

@@ -1,5 +1,5 @@
 using Microsoft.Extensions.Logging;
-using ViewingHistory.Queue.Embedded;
+using ViewingHistory.Core.Durability;
 
 namespace ViewingHistory.Pipeline.Archive;
 

@@ -1,6 +1,6 @@
 using System.Globalization;
 using Parquet.Serialization;
-using ViewingHistory.Queue.Embedded;
+using ViewingHistory.Core.Durability;
 
 namespace ViewingHistory.Pipeline.Archive;
 

@@ -1,5 +1,6 @@
 using FASTER.core;
 using ViewingHistory.Core.Serialization;
+using ViewingHistory.Core.Durability;
 
 namespace ViewingHistory.Queue.Embedded;
 

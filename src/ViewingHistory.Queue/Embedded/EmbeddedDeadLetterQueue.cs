@@ -1,5 +1,6 @@
 using System.Buffers;
 using ViewingHistory.Core.Serialization;
+using ViewingHistory.Core.Durability;
 
 namespace ViewingHistory.Queue.Embedded;
 

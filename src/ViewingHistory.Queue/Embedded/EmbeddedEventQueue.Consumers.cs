@@ -1,6 +1,7 @@
 using System.Text.RegularExpressions;
 using FASTER.core;
 using ViewingHistory.Core.Serialization;
+using ViewingHistory.Core.Durability;
 
 namespace ViewingHistory.Queue.Embedded;
 

@@ -1,13 +1,23 @@
 namespace ViewingHistory.Queue.Embedded;
 
 /// <summary>Options of <see cref="EmbeddedEventQueue"/>. Sizes are powers of two given in bits, as FasterLog takes them.</summary>
+/// <remarks>
+/// The server binds it from the <c>Queue</c> section (<see cref="EmbeddedQueueHostingExtensions.AddEmbeddedQueue"/>), so
+/// every default here is the server's default too.
+/// </remarks>
 public sealed record EmbeddedQueueOptions
 {
+    /// <summary>The configuration section the server binds these options from.</summary>
+    public const string Section = "Queue";
+
     /// <summary>Directory holding the log, the consumer checkpoints and the dead letters (e.g. <c>&lt;DataDir&gt;/queue</c>).</summary>
     public required string Directory { get; init; }
 
-    /// <summary>Bytes the log may retain (appended and not yet truncated); beyond it appends fail with <see cref="QueueUnavailableException"/>. Null: no bound.</summary>
-    public long? MaxBytes { get; init; }
+    /// <summary>
+    /// Bytes the log may retain (appended and not yet truncated); beyond it appends fail with
+    /// <see cref="QueueUnavailableException"/>. Null: no bound. Default 8 GiB (<c>Queue:MaxBytes</c>).
+    /// </summary>
+    public long? MaxBytes { get; init; } = 8L * 1024 * 1024 * 1024;
 
     /// <summary>Appends fail with <see cref="QueueUnavailableException"/> while the disk has less free space than this, before FasterLog hits ENOSPC and faults for good.</summary>
     public long MinFreeDiskBytes { get; init; } = 64L << 20;
@@ -20,10 +30,7 @@ public sealed record EmbeddedQueueOptions
     /// moves the position in memory at once; after a crash at most this much acknowledged work is delivered again,
     /// which consumers tolerate (the processors' apply is idempotent). Zero writes the position on every ack.
     /// </summary>
-    public TimeSpan CheckpointInterval { get; init; } = DefaultCheckpointInterval;
-
-    /// <summary>The default of <see cref="CheckpointInterval"/>, also the server's <c>Queue:CheckpointInterval</c> default.</summary>
-    public static TimeSpan DefaultCheckpointInterval { get; } = TimeSpan.FromMilliseconds(250);
+    public TimeSpan CheckpointInterval { get; init; } = TimeSpan.FromMilliseconds(250);
 
     /// <summary>How often free disk space is checked.</summary>
     public TimeSpan DiskCheckInterval { get; init; } = TimeSpan.FromSeconds(1);

@@ -160,9 +160,9 @@ public sealed class JetStreamConsumer : IQueueConsumer
                 MaxAckPending = o.MaxAckPending,
                 FilterSubject = o.BatchSubject,
             };
-            if (o.Backoff.Count > 0)
+            if (o.EffectiveBackoff.Count > 0)
             {
-                config.Backoff = [.. o.Backoff];
+                config.Backoff = [.. o.EffectiveBackoff];
             }
 
             try

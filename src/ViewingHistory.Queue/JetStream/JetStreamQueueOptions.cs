@@ -1,28 +1,29 @@
+using Microsoft.Extensions.Configuration;
+
 namespace ViewingHistory.Queue.JetStream;
 
 /// <summary>
 /// Settings of <see cref="JetStreamEventQueue"/>. Each value is chosen on purpose (DESIGN.md, JetStream traps);
-/// change them knowing what they trade.
+/// change them knowing what they trade. The server binds them from the <c>Queue</c> section
+/// (<see cref="JetStreamQueueHostingExtensions.AddJetStreamQueue"/>), so every default here is the server's default too.
 /// </summary>
 public sealed record JetStreamQueueOptions
 {
+    /// <summary>The configuration section the server binds these options from.</summary>
+    public const string Section = "Queue";
+
     /// <summary>Server URL, or a comma-separated list of the cluster's URLs (the client picks one and fails over).</summary>
     public string Url { get; init; } = "nats://127.0.0.1:4222";
 
     /// <summary>Name of the client connection, as the server's monitoring shows it.</summary>
     public string ConnectionName { get; init; } = "viewing-history";
 
-    /// <summary>The stream of accepted batches.</summary>
-    public string StreamName { get; init; } = "VH_EVENTS";
-
     /// <summary>
-    /// Subjects of the stream are <c>{SubjectPrefix}.&gt;</c>; batches are published on <c>{SubjectPrefix}.batch</c>.
-    /// Null: the stream name. Streams may not overlap in subjects, so each stream needs its own prefix.
+    /// The stream of accepted batches; its subjects are <c>{StreamName}.&gt;</c> (batches on <c>{StreamName}.batch</c>)
+    /// and its dead letters go to the stream <c>{StreamName}_DLQ</c>. Every process of one deployment must use the same
+    /// name; two deployments sharing a NATS cluster use different ones.
     /// </summary>
-    public string? SubjectPrefix { get; init; }
-
-    /// <summary>The dead-letter stream. Null: <c>{StreamName}_DLQ</c>, with subjects <c>{that name}.&gt;</c>.</summary>
-    public string? DeadLetterStreamName { get; init; }
+    public string StreamName { get; init; } = "VH_EVENTS";
 
     /// <summary>1 (single node: survives a process crash) or 3 (a cluster: survives the loss of a machine).</summary>
     public int Replicas { get; init; } = 1;
@@ -30,7 +31,9 @@ public sealed record JetStreamQueueOptions
     /// <summary>
     /// Byte limit of the stream; -1: none. When a limit is reached, publishes are refused (DiscardNew) and ingest
     /// answers 503, rather than silently dropping acknowledged events that no processor has seen yet (DiscardOld).
+    /// The setting is <c>Queue:StreamMaxBytes</c>: <c>Queue:MaxBytes</c> is the embedded log's bound.
     /// </summary>
+    [ConfigurationKeyName("StreamMaxBytes")]
     public long MaxBytes { get; init; } = -1;
 
     /// <summary>Message (batch) limit of the stream; -1: none. Same refusal as <see cref="MaxBytes"/>.</summary>
@@ -59,12 +62,22 @@ public sealed record JetStreamQueueOptions
     public int MaxDeliver { get; init; } = 20;
 
     /// <summary>
-    /// Redelivery delays after an unacknowledged delivery n (the last one repeats). Empty: <see cref="AckWait"/>
-    /// every time. The server uses the first value as the ack wait, so it must not be shorter than
-    /// <see cref="AckWait"/>, and there must be fewer values than <see cref="MaxDeliver"/>.
+    /// Redelivery delays after an unacknowledged delivery n (the last one repeats). Null: <see cref="DefaultBackoff"/>.
+    /// Empty: <see cref="AckWait"/> every time. The server uses the first value as the ack wait, so it must not be
+    /// shorter than <see cref="AckWait"/>, and there must be fewer values than <see cref="MaxDeliver"/>.
     /// </summary>
-    public IReadOnlyList<TimeSpan> Backoff { get; init; } =
+    /// <remarks>
+    /// Null rather than the default list: the configuration binder appends configured items to a list it finds, so a
+    /// default list would make <c>Queue:Backoff:0=5s</c> a fifth delay instead of the only one.
+    /// </remarks>
+    public IReadOnlyList<TimeSpan>? Backoff { get; init; }
+
+    /// <summary>The redelivery delays when <see cref="Backoff"/> is null: 30 s, 60 s, 120 s, 300 s.</summary>
+    public static IReadOnlyList<TimeSpan> DefaultBackoff { get; } =
         [TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(60), TimeSpan.FromSeconds(120), TimeSpan.FromSeconds(300)];
+
+    /// <summary>The redelivery delays in force.</summary>
+    public IReadOnlyList<TimeSpan> EffectiveBackoff => Backoff ?? DefaultBackoff;
 
     /// <summary>
     /// Messages (batches) handed out and not yet acknowledged, across every instance of one consumer. Bounds the
@@ -88,37 +101,49 @@ public sealed record JetStreamQueueOptions
     /// <summary>Throws when the settings contradict each other or the server's rules.</summary>
     public void Validate()
     {
+        if (FindProblem() is { } problem)
+        {
+            throw new ArgumentException(problem);
+        }
+    }
+
+    /// <summary>What contradicts the server's rules, or null (checked at start by the server, and by the queue itself).</summary>
+    public string? FindProblem()
+    {
+        var backoff = EffectiveBackoff;
         if (string.IsNullOrWhiteSpace(Url))
         {
-            throw new ArgumentException("Url is required.");
+            return "Url is required.";
         }
 
         if (Replicas is not (1 or 3))
         {
-            throw new ArgumentException("Replicas must be 1 or 3.");
+            return "Replicas must be 1 or 3.";
         }
 
         if (MaxDeliver < 1 || MaxAckPending < 1)
         {
-            throw new ArgumentException("MaxDeliver and MaxAckPending must be positive.");
+            return "MaxDeliver and MaxAckPending must be positive.";
         }
 
-        if (Backoff.Count > 0 && (Backoff.Count >= MaxDeliver || Backoff[0] < AckWait))
+        if (backoff.Count > 0 && (backoff.Count >= MaxDeliver || backoff[0] < AckWait))
         {
-            throw new ArgumentException("Backoff needs fewer values than MaxDeliver, and its first value (the server's ack wait) not below AckWait.");
+            return "Backoff needs fewer values than MaxDeliver, and its first value (the server's ack wait) not below AckWait.";
         }
 
         if (DuplicateWindow <= TimeSpan.Zero || (MaxAge > TimeSpan.Zero && DuplicateWindow > MaxAge))
         {
-            throw new ArgumentException("DuplicateWindow must be positive and not exceed MaxAge.");
+            return "DuplicateWindow must be positive and not exceed MaxAge.";
         }
+
+        return null;
     }
 
-    internal string Subjects => (SubjectPrefix ?? StreamName) + ".>";
+    internal string Subjects => StreamName + ".>";
 
-    internal string BatchSubject => (SubjectPrefix ?? StreamName) + ".batch";
+    internal string BatchSubject => StreamName + ".batch";
 
-    internal string DlqStream => DeadLetterStreamName ?? StreamName + "_DLQ";
+    internal string DlqStream => StreamName + "_DLQ";
 
     internal string DlqSubject => DlqStream + ".entry";
 }

@@ -6,8 +6,11 @@ public sealed record ServiceOptions
     /// <summary>Local state: the embedded queue, the SQLite store, generated credentials. Default <c>./data</c>.</summary>
     public string DataDir { get; init; } = "data";
 
-    /// <summary>Comma-separated subset of <c>ingest</c>, <c>processor</c>, <c>api</c>; default all three.</summary>
-    public string Roles { get; init; } = "ingest,processor,api";
+    /// <summary>
+    /// The roles this process plays: the setting <c>Roles</c>, a comma-separated subset of <c>ingest</c>,
+    /// <c>processor</c>, <c>api</c> (default all three), parsed once at start (<see cref="ServiceRolesParser"/>).
+    /// </summary>
+    public ServiceRoles Roles { get; init; } = ServiceRoles.All;
 
     /// <summary>
     /// How long the process keeps serving after a stop was asked for, while <c>/health/ready</c> already answers 503,

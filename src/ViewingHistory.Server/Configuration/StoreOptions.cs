@@ -1,14 +1,11 @@
 namespace ViewingHistory.Server.Configuration;
 
-/// <summary>The <c>Store</c> section: where the history lives.</summary>
+/// <summary>
+/// The engine-neutral settings of the <c>Store</c> section. <c>Store:Kind</c> chooses the engine
+/// (<see cref="EngineKinds"/>); each engine binds its own settings (<c>AddSqliteStore</c>, <c>AddPostgresStore</c>).
+/// </summary>
 public sealed record StoreOptions
 {
-    /// <summary><c>sqlite</c> (default: a file in the data dir) or <c>postgres</c>.</summary>
-    public string Kind { get; init; } = "sqlite";
-
-    /// <summary>Npgsql connection string for <c>postgres</c>.</summary>
-    public string? ConnectionString { get; init; }
-
     /// <summary>How long the change feed keeps changes.</summary>
     public TimeSpan ChangeRetention { get; init; } = TimeSpan.FromDays(7);
 }

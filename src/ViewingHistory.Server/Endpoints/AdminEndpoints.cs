@@ -49,9 +49,7 @@ public static class AdminEndpoints
     private static async Task<IResult> ReadStatusAsync(
         OptionsInForce<PipelineOptions> pipeline,
         ConfigurationGuard configuration,
-        ServiceOptions service,
-        QueueOptions queue,
-        StoreOptions store,
+        EngineKinds engines,
         ReadinessProbe readiness,
         ConsumptionControl control)
     {
@@ -62,9 +60,9 @@ public static class AdminEndpoints
             new AdminStatusDto(
                 options.Mode.ToString().ToLowerInvariant(),
                 options.AsyncPercent,
-                service.Roles.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
-                new EngineStatusDto(queue.Kind.ToLowerInvariant(), Both(report.QueueTakesAppends, report.QueueReachable)),
-                new EngineStatusDto(store.Kind.ToLowerInvariant(), report.StoreReachable),
+                readiness.Roles,
+                new EngineStatusDto(EngineKinds.NameOf(engines.Queue), Both(report.QueueTakesAppends, report.QueueReachable)),
+                new EngineStatusDto(EngineKinds.NameOf(engines.Store), report.StoreReachable),
                 State(control),
                 ReadinessDto.From(report),
                 configuration.Status),

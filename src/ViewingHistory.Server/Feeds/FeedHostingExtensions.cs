@@ -11,21 +11,23 @@ public static class FeedHostingExtensions
 {
     /// <summary>
     /// Everything here runs on processor nodes, which reach both the queue and the store, and never in the ingest
-    /// path: the archive is a queue consumer of its own and the relay tails the store's outbox.
+    /// path: the archive is a queue consumer of its own and the relay tails the store's outbox. Call it after the
+    /// engines are added: the relay runs where the queue engine registered an <see cref="IChangeStreamSink"/>.
     /// </summary>
     public static IServiceCollection AddDownstreamFeeds(
-        this IServiceCollection services, IConfiguration configuration, ServiceOptions service, QueueOptions queue, ServiceRoles roles)
+        this IServiceCollection services, IConfiguration configuration, ServiceOptions service)
     {
         var feed = configuration.GetSection(FeedOptions.Section).Get<FeedOptions>() ?? new FeedOptions();
         services.AddSingleton(feed);
         services.AddOptions<ArchiveOptions>().BindConfiguration(ArchiveOptions.Section).ValidateDataAnnotations().ValidateOnStart();
-        if (!roles.HasFlag(ServiceRoles.Processor))
+        if (!service.Roles.HasFlag(ServiceRoles.Processor))
         {
             return services;
         }
 
         services.AddHostedService<ChangeRetentionService>();
-        if (feed.RelayEnabled && queue.Kind.Equals("jetstream", StringComparison.OrdinalIgnoreCase))
+        // Only an engine that offers a change stream registers a sink (JetStream does; the embedded queue does not).
+        if (feed.RelayEnabled && services.Any(d => d.ServiceType == typeof(IChangeStreamSink)))
         {
             services.AddHostedService<ChangeRelay>();
         }

@@ -33,7 +33,7 @@ public sealed class ReadinessProbe
         ServiceLifecycle lifecycle,
         TimeProvider time)
     {
-        _roles = ServiceRolesParser.Parse(service.Roles);
+        _roles = service.Roles;
         _pipeline = pipeline;
         _lifecycle = lifecycle;
         _appends = new CachedProbe(ct => queue.IsHealthyAsync(ct).AsTask(), time);

@@ -17,7 +17,7 @@ public sealed class EngineInitializer(IEventQueue queue, StoreSet stores, Servic
         _ = services.GetRequiredService<Credentials>();
 
         // An api-only process never touches the queue: it must start and serve reads while NATS is down.
-        if ((ServiceRolesParser.Parse(service.Roles) & (ServiceRoles.Ingest | ServiceRoles.Processor)) != 0)
+        if ((service.Roles & (ServiceRoles.Ingest | ServiceRoles.Processor)) != 0)
         {
             await queue.InitializeAsync(cancellationToken);
 

@@ -47,23 +47,22 @@ public static class ViewingHistoryHostingExtensions
         var service = new ServiceOptions
         {
             DataDir = configuration["DataDir"] is { Length: > 0 } dir ? dir : "data",
-            Roles = configuration["Roles"] ?? "ingest,processor,api",
+            Roles = ServiceRolesParser.Parse(configuration["Roles"]),
             DrainDelay = configuration.GetValue("DrainDelay", TimeSpan.Zero),
         };
-        var roles = ServiceRolesParser.Parse(service.Roles);
-        var queueOptions = configuration.GetSection("Queue").Get<QueueOptions>() ?? new QueueOptions();
+        var roles = service.Roles;
+        var kinds = EngineKinds.Read(configuration);
         var storeOptions = configuration.GetSection("Store").Get<StoreOptions>() ?? new StoreOptions();
         var pipelineMode = initial.Pipeline!.Mode;
-        if (queueOptions.Kind.Equals("embedded", StringComparison.OrdinalIgnoreCase) && roles != ServiceRoles.All)
+        if (kinds.Queue == QueueKind.Embedded && roles != ServiceRoles.All)
         {
             throw new InvalidOperationException(
-                $"Roles={service.Roles} needs a shared queue: the embedded queue lives inside one process, so it runs all three roles. " +
+                $"Roles={configuration["Roles"]} needs a shared queue: the embedded queue lives inside one process, so it runs all three roles. " +
                 "Set Queue:Kind=jetstream (and Queue:Url) to run roles in separate processes.");
         }
 
         Directory.CreateDirectory(service.DataDir);
         services.AddSingleton(service);
-        services.AddSingleton(queueOptions);
         services.AddSingleton(storeOptions);
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(new OptionsInForce<PipelineOptions>(initial.Pipeline));
@@ -77,8 +76,7 @@ public static class ViewingHistoryHostingExtensions
         var auth = configuration.GetSection(AuthOptions.Section).Get<AuthOptions>() ?? new AuthOptions();
         services.AddSingleton(sp => CredentialBootstrap.Resolve(auth, service.DataDir, sp.GetRequiredService<ILoggerFactory>().CreateLogger("ViewingHistory.Auth")));
 
-        services.AddSingleton(sp => Engines.CreateQueue(queueOptions, service.DataDir, roles.HasFlag(ServiceRoles.Ingest), sp.GetRequiredService<ILoggerFactory>()));
-        services.AddSingleton(sp => Engines.CreateStores(storeOptions, service.DataDir, pipelineMode == PipelineMode.Shadow, sp.GetRequiredService<ILoggerFactory>()));
+        builder.AddEngines(kinds, service, shadow: pipelineMode == PipelineMode.Shadow);
         services.AddSingleton<IngestPipeline>();
         services.AddSingleton<HistoryCommands>();
         services.AddSingleton<ShadowComparer>();
@@ -112,7 +110,7 @@ public static class ViewingHistoryHostingExtensions
             services.AddHostedService<ProcessorHost>();
         }
 
-        services.AddDownstreamFeeds(configuration, service, queueOptions, roles);
+        services.AddDownstreamFeeds(configuration, service);
 
         services.AddAuthentication(CredentialAuthenticationHandler.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, CredentialAuthenticationHandler>(CredentialAuthenticationHandler.SchemeName, null);
@@ -173,7 +171,7 @@ public static class ViewingHistoryHostingExtensions
 
     public static WebApplication MapViewingHistory(this WebApplication app)
     {
-        var roles = ServiceRolesParser.Parse(app.Services.GetRequiredService<ServiceOptions>().Roles);
+        var roles = app.Services.GetRequiredService<ServiceOptions>().Roles;
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         if (roles.HasFlag(ServiceRoles.Api))

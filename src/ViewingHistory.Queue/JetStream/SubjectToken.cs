@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace ViewingHistory.Server.Feeds;
+namespace ViewingHistory.Queue.JetStream;
 
 /// <summary>
 /// Ids as NATS subject tokens, reversibly. A token may not be empty and may not hold <c>.</c> (the separator),

@@ -1,6 +1,6 @@
-using ViewingHistory.Server.Feeds;
+using ViewingHistory.Queue.JetStream;
 
-namespace ViewingHistory.Server.Tests.Health;
+namespace ViewingHistory.Queue.JetStream.Tests;
 
 /// <summary>Issue 12 item 4: member ids as NATS subject tokens, one token each, reversibly.</summary>
 public sealed class SubjectTokenTests

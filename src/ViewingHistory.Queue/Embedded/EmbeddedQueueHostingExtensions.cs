@@ -1,0 +1,29 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace ViewingHistory.Queue.Embedded;
+
+/// <summary>The embedded queue's wiring: the one place it is configured.</summary>
+public static class EmbeddedQueueHostingExtensions
+{
+    /// <summary>
+    /// Registers <see cref="EmbeddedEventQueue"/> as the <see cref="IEventQueue"/>, its log in <paramref name="directory"/>,
+    /// with <see cref="EmbeddedQueueOptions"/> bound from the <c>Queue</c> section (<c>Queue:MaxBytes</c>,
+    /// <c>Queue:CheckpointInterval</c>, ...) and validated at start. The container disposes the queue on shutdown.
+    /// </summary>
+    public static IHostApplicationBuilder AddEmbeddedQueue(this IHostApplicationBuilder builder, string directory)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentException.ThrowIfNullOrEmpty(directory);
+        builder.Services.AddOptions<EmbeddedQueueOptions>()
+            .BindConfiguration(EmbeddedQueueOptions.Section)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+
+        // The directory follows the server's data directory, not a setting of the section.
+        builder.Services.AddSingleton<IEventQueue>(sp =>
+            new EmbeddedEventQueue(sp.GetRequiredService<IOptions<EmbeddedQueueOptions>>().Value with { Directory = directory }));
+        return builder;
+    }
+}
