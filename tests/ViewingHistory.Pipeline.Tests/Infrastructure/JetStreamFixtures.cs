@@ -41,7 +41,7 @@ public static class JetStreamFixtures
     {
         await using var nats = new NatsConnection(new NatsOpts { Url = queue.Options.Url });
         var js = new NatsJSContext(nats);
-        var ack = await js.PublishAsync((queue.Options.SubjectPrefix ?? queue.Options.StreamName) + ".batch", payload);
+        var ack = await js.PublishAsync(queue.Options.StreamName + ".batch", payload);
         ack.EnsureSuccess();
     }
 }
