@@ -78,6 +78,8 @@ public sealed partial class SqliteHistoryStore
                     (SELECT position FROM changes WHERE changed_at >= $t ORDER BY position LIMIT 1),
                     (SELECT max(position) FROM changes))
                 """, "$t");
+            // Moves when another connection committed to the file since this one last looked (RowCache.Validate).
+            DataVersion = Create(connection, "PRAGMA data_version");
             UpsertProbe = Create(connection, """
                 INSERT INTO store_probe (id, at) VALUES (1, $at) ON CONFLICT (id) DO UPDATE SET at = excluded.at
                 """, "$at");
@@ -108,6 +110,8 @@ public sealed partial class SqliteHistoryStore
         public SqliteCommand PruneChanges { get; }
 
         public SqliteCommand UpsertProbe { get; }
+
+        public SqliteCommand DataVersion { get; }
 
         /// <summary>Points every statement at the transaction that is about to run (Microsoft.Data.Sqlite requires it).</summary>
         public void Enlist(SqliteTransaction? tx)
