@@ -36,18 +36,10 @@ public sealed partial class SqliteHistoryStore
                     return new ApplyResult(0, 0); // a redelivery: same sessions, same marks, so the same items
                 }
 
-                Execute(c.UpsertSessions, "$rows", Json.Rows(changedSessions, (w, r) =>
+                foreach (var (item, session) in changedSessions)
                 {
-                    w.WriteStringValue(r.Item.MemberId);
-                    w.WriteStringValue(r.Item.TitleId);
-                    w.WriteStringValue(r.Session.SessionId);
-                    w.WriteNumberValue(r.Session.LastAtMs);
-                    w.WriteNumberValue(r.Session.HeadSeq);
-                    w.WriteNumberValue(r.Session.HeadTimestampMs);
-                    w.WriteStringValue(r.Session.HeadEventId);
-                    w.WriteNumberValue(r.Session.PositionMs);
-                    w.WriteNumberValue(r.Session.DurationMs);
-                }));
+                    Run(c.UpsertSession, item.MemberId, item.TitleId, session.SessionId, session.LastAtMs, session.HeadSeq, session.HeadTimestampMs, session.HeadEventId, session.PositionMs, session.DurationMs);
+                }
 
                 // Only items with a changed session can change: the marks did not move.
                 var touched = changedSessions.Select(r => r.Item).Distinct().Order().ToList();
@@ -295,18 +287,10 @@ public sealed partial class SqliteHistoryStore
     private static void WritePlan(WriterCommands c, ItemWritePlan plan, long changedAt)
     {
         var (upserts, deletes, changes) = (plan.Upserts, plan.Deletes, plan.Changes);
-        if (upserts.Count > 0)
+        foreach (var (key, item) in upserts)
         {
-            Execute(c.UpsertItems, "$rows", Json.Rows(upserts, (w, u) =>
-            {
-                w.WriteStringValue(u.Key.MemberId);
-                w.WriteStringValue(u.Key.TitleId);
-                w.WriteNumberValue(u.Item.Item.LastWatchedAtMs);
-                w.WriteNumberValue(u.Item.Item.PositionMs);
-                w.WriteNumberValue(u.Item.Item.DurationMs);
-                w.WriteNumberValue(u.Item.Item.Sessions);
-                w.WriteStringValue(u.Item.LatestSessionId);
-            }));
+            var i = item.Item;
+            Run(c.UpsertItem, key.MemberId, key.TitleId, i.LastWatchedAtMs, i.PositionMs, i.DurationMs, i.Sessions, item.LatestSessionId);
         }
 
         if (deletes.Count > 0)
@@ -314,28 +298,10 @@ public sealed partial class SqliteHistoryStore
             Execute(c.DeleteItems, "$keys", Json.Keys(deletes));
         }
 
-        if (changes.Count > 0)
+        foreach (var (key, item) in changes)
         {
-            c.InsertChanges.Parameters["$at"].Value = changedAt;
-            Execute(c.InsertChanges, "$rows", Json.Rows(changes, (w, ch) =>
-            {
-                w.WriteStringValue(ch.Key.MemberId);
-                w.WriteStringValue(ch.Key.TitleId);
-                if (ch.Item is { } i)
-                {
-                    w.WriteNumberValue(i.LastWatchedAtMs);
-                    w.WriteNumberValue(i.PositionMs);
-                    w.WriteNumberValue(i.DurationMs);
-                    w.WriteNumberValue(i.Sessions);
-                }
-                else
-                {
-                    w.WriteNullValue();
-                    w.WriteNullValue();
-                    w.WriteNullValue();
-                    w.WriteNullValue();
-                }
-            }));
+            // A hidden item's change carries no item: null columns.
+            Run(c.InsertChange, key.MemberId, key.TitleId, item?.LastWatchedAtMs, item?.PositionMs, item?.DurationMs, item?.Sessions, changedAt);
         }
     }
 
@@ -405,6 +371,13 @@ public sealed partial class SqliteHistoryStore
     private static void Execute(SqliteCommand command, string parameter, string json)
     {
         command.Parameters[parameter].Value = json;
+        command.ExecuteNonQuery();
+    }
+
+    /// <summary>Binds one row's values in parameter order and executes the statement.</summary>
+    private static void Run(SqliteCommand command, params object?[] values)
+    {
+        SetParameters(command, values);
         command.ExecuteNonQuery();
     }
 
