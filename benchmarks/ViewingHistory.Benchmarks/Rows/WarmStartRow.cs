@@ -65,7 +65,7 @@ public static class WarmStartRow
     /// <summary>Publishes the server with ReadyToRun into the run's work dir; null and the reason when it cannot.</summary>
     private static async Task<(string? Dll, string Note)> PublishReadyToRunAsync(Suite suite)
     {
-        var root = Path.GetDirectoryName(suite.Report.Directory)!;
+        var root = Path.GetDirectoryName(Suite.FindBenchmarksDirectory())!; // the repository, wherever --out writes
         var output = suite.NewDataDir("r2r");
         var info = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = root };
         foreach (var a in new[] { "publish", "src/ViewingHistory.Server", "-c", "Release", "-r", "linux-x64", "--self-contained", "false", "-p:PublishReadyToRun=true", "-o", output, "-nologo" })
