@@ -1,7 +1,6 @@
 using ViewingHistory.Core.History;
 using ViewingHistory.Pipeline;
 using ViewingHistory.Server.Auth;
-using ViewingHistory.Server.Json;
 
 namespace ViewingHistory.Server.Endpoints;
 
@@ -21,21 +20,6 @@ public static class ContinueWatchingEndpoints
         return v1;
     }
 
-    private static async Task<IResult> ReadPageAsync(string memberId, HttpRequest request, StoreSet stores, CancellationToken cancellationToken)
-    {
-        if (HistoryEndpoints.InvalidId(memberId, "memberId") is { } bad)
-        {
-            return bad;
-        }
-
-        if (!PageQuery.TryRead(request, CursorScope.ContinueWatching, out var limit, out var after, out var error))
-        {
-            return error!;
-        }
-
-        var page = await stores.Primary.ReadContinueWatchingAsync(memberId, limit, after, cancellationToken);
-        return ConditionalJson.Of(
-            new HistoryPageDto(page.Items.Select(ItemDto.From).ToList(), page.Next?.Encode(CursorScope.ContinueWatching)),
-            ApiJsonContext.Default.HistoryPageDto);
-    }
+    private static Task<IResult> ReadPageAsync(string memberId, HttpRequest request, StoreSet stores, CancellationToken cancellationToken) =>
+        PageQuery.ReadAsync(memberId, request, CursorScope.ContinueWatching, stores.Primary.ReadContinueWatchingAsync, cancellationToken);
 }

@@ -23,23 +23,8 @@ public static class HistoryEndpoints
         return v1.MapContinueWatching();
     }
 
-    private static async Task<IResult> ReadPageAsync(string memberId, HttpRequest request, StoreSet stores, CancellationToken cancellationToken)
-    {
-        if (InvalidId(memberId, "memberId") is { } bad)
-        {
-            return bad;
-        }
-
-        if (!PageQuery.TryRead(request, CursorScope.History, out var limit, out var after, out var error))
-        {
-            return error!;
-        }
-
-        var page = await stores.Primary.ReadPageAsync(memberId, limit, after, cancellationToken);
-        return ConditionalJson.Of(
-            new HistoryPageDto(page.Items.Select(ItemDto.From).ToList(), page.Next?.Encode(CursorScope.History)),
-            ApiJsonContext.Default.HistoryPageDto);
-    }
+    private static Task<IResult> ReadPageAsync(string memberId, HttpRequest request, StoreSet stores, CancellationToken cancellationToken) =>
+        PageQuery.ReadAsync(memberId, request, CursorScope.History, stores.Primary.ReadPageAsync, cancellationToken);
 
     private static async Task<IResult> ReadItemAsync(string memberId, string titleId, StoreSet stores, CancellationToken cancellationToken)
     {

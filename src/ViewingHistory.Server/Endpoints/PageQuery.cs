@@ -1,4 +1,6 @@
 using ViewingHistory.Core.History;
+using ViewingHistory.Server.Json;
+using ViewingHistory.Store;
 
 namespace ViewingHistory.Server.Endpoints;
 
@@ -10,6 +12,30 @@ public static class PageQuery
 {
     public const int DefaultLimit = 20;
     public const int MaxLimit = 100;
+
+    /// <summary>A page of one of the member's lists: the checks every list makes, then the store's read, as a conditional JSON answer.</summary>
+    public static async Task<IResult> ReadAsync(
+        string memberId,
+        HttpRequest request,
+        CursorScope scope,
+        Func<string, int, HistoryCursor?, CancellationToken, Task<HistoryPage>> read,
+        CancellationToken cancellationToken)
+    {
+        if (HistoryEndpoints.InvalidId(memberId, "memberId") is { } bad)
+        {
+            return bad;
+        }
+
+        if (!TryRead(request, scope, out var limit, out var after, out var error))
+        {
+            return error!;
+        }
+
+        var page = await read(memberId, limit, after, cancellationToken);
+        return ConditionalJson.Of(
+            new HistoryPageDto(page.Items.Select(ItemDto.From).ToList(), page.Next?.Encode(scope)),
+            ApiJsonContext.Default.HistoryPageDto);
+    }
 
     public static bool TryRead(HttpRequest request, CursorScope scope, out int limit, out HistoryCursor? after, out IResult? error)
     {
