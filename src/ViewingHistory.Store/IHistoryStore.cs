@@ -4,7 +4,7 @@ namespace ViewingHistory.Store;
 
 /// <summary>
 /// The history store seam (DESIGN.md principle 7): apply a reduced batch atomically; read a page; read an item;
-/// hide; read the change feed. Implementations: SQLite (embedded) and PostgreSQL. Every operation gives the
+/// read continue-watching; hide; read the change feed. Implementations: SQLite (embedded) and PostgreSQL. Every operation gives the
 /// history CONTRACT.md defines, whatever the order, duplication and concurrency of the applies.
 /// </summary>
 public interface IHistoryStore : IAsyncDisposable
@@ -23,6 +23,13 @@ public interface IHistoryStore : IAsyncDisposable
 
     /// <summary>A page of the member's items in page order, starting after <paramref name="after"/> (null: the first page).</summary>
     Task<HistoryPage> ReadPageAsync(string memberId, int limit, HistoryCursor? after, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// A page of the member's in-progress items (<see cref="Progress.IsInProgress"/>: continue-watching), in page order,
+    /// starting after <paramref name="after"/>. Costs about what <see cref="ReadPageAsync"/> costs, however many finished
+    /// items the member has (a partial index holds only the in-progress rows).
+    /// </summary>
+    Task<HistoryPage> ReadContinueWatchingAsync(string memberId, int limit, HistoryCursor? after, CancellationToken cancellationToken);
 
     Task<HistoryItem?> ReadItemAsync(string memberId, string titleId, CancellationToken cancellationToken);
 

@@ -12,7 +12,7 @@ public sealed class ActivityPageTests(Chromium chromium, Service service, ITestO
     private const long Hour = 3_600_000;
 
     /// <summary>Titles watched one minute apart (the last is the newest); every fifth one finished.</summary>
-    private static async Task<List<string>> WatchAsync(Service service, string member, int titles)
+    internal static async Task<List<string>> WatchAsync(Service service, string member, int titles)
     {
         var start = DateTimeOffset.UtcNow.AddDays(-2);
         var names = new[] { "midnight-harbor", "the-long-voyage", "glass-city", "northern-lights", "paper-moons" };
@@ -34,7 +34,7 @@ public sealed class ActivityPageTests(Chromium chromium, Service service, ITestO
         return ids;
     }
 
-    private static async Task SignInWithKeyboardAsync(IPage page, string token)
+    internal static async Task SignInWithKeyboardAsync(IPage page, string token)
     {
         await page.Locator("#token").FillAsync(token);
         await page.Keyboard.PressAsync("Tab");

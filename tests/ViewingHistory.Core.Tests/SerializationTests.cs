@@ -45,6 +45,64 @@ public sealed class SerializationTests
         Assert.False(HistoryCursor.TryDecode("", out _));
     }
 
+    [Fact]
+    public void A_cursor_of_one_list_is_refused_by_the_other()
+    {
+        var cursor = new HistoryCursor(1_700_000_000_000, "title:1");
+        var history = cursor.Encode();
+        var resume = cursor.Encode(CursorScope.ContinueWatching);
+
+        Assert.Equal(history, cursor.Encode(CursorScope.History));
+        Assert.NotEqual(history, resume);
+        Assert.True(HistoryCursor.TryDecode(resume, CursorScope.ContinueWatching, out var back));
+        Assert.Equal(cursor, back);
+        Assert.False(HistoryCursor.TryDecode(resume, out _));
+        Assert.False(HistoryCursor.TryDecode(history, CursorScope.ContinueWatching, out _));
+    }
+
+    [Theory]
+    [InlineData(0, 100_000, false)]
+    [InlineData(994, 100_000, false)]      // 0.0099
+    [InlineData(995, 100_000, true)]       // 0.00995 rounds to 0.0100
+    [InlineData(89_994, 100_000, true)]    // 0.8999
+    [InlineData(89_995, 100_000, false)]   // 0.89995 rounds to 0.9000
+    [InlineData(100_000, 100_000, false)]
+    [InlineData(160_000, 100_000, false)]
+    [InlineData(1, 1, false)]
+    [InlineData(0, 1, false)]
+    [InlineData(86_459_999, 86_400_000, false)]
+    [InlineData(864_000, 86_400_000, true)]
+    public void In_progress_means_a_rounded_progress_from_001_to_below_09(long position, long duration, bool inProgress)
+    {
+        Assert.Equal(inProgress, Progress.IsInProgress(position, duration));
+        var basisPoints = Progress.BasisPoints(position, duration);
+        Assert.Equal(basisPoints is >= 100 and < 9000, inProgress);
+
+        Assert.Equal(inProgress, InProgressAsTheStoresSqlSaysIt(position, duration));
+    }
+
+    [Fact]
+    public void The_stores_integer_predicate_agrees_with_the_rounding_for_every_position_around_both_edges()
+    {
+        var random = new Random(16);
+        for (var i = 0; i < 200_000; i++)
+        {
+            var duration = random.NextInt64(1, 86_400_001);
+            var edge = random.Next(3) switch { 0 => duration / 100, 1 => duration * 9 / 10, _ => random.NextInt64(duration + 60_001) };
+            var position = Math.Clamp(edge + random.Next(-3, 4), 0, duration + 60_000);
+            Assert.True(
+                Progress.IsInProgress(position, duration) == InProgressAsTheStoresSqlSaysIt(position, duration),
+                $"position {position}, duration {duration}");
+        }
+    }
+
+    /// <summary><see cref="Progress.InProgressSql"/> transcribed: the stores' partial indexes and queries use that text.</summary>
+    private static bool InProgressAsTheStoresSqlSaysIt(long position, long duration)
+    {
+        Assert.Equal("20000 * position_ms >= 199 * duration_ms AND 20000 * position_ms < 17999 * duration_ms", Progress.InProgressSql);
+        return 20000 * position >= 199 * duration && 20000 * position < 17999 * duration;
+    }
+
     [Theory]
     [InlineData("2026-01-01T00:00:00Z", "2026-01-01T00:00:00.000Z")]
     [InlineData("2026-01-01T00:00:00.1239999Z", "2026-01-01T00:00:00.123Z")]

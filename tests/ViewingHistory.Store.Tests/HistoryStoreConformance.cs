@@ -49,14 +49,22 @@ public abstract partial class HistoryStoreConformance : IAsyncLifetime
         mark.TitleId is null ? Store.HideAllAsync(mark.MemberId, mark.AtMs, None) : Store.HideTitleAsync(mark.MemberId, mark.TitleId, mark.AtMs, None);
 
     /// <summary>Every item of the member, following cursors through their wire form as a client would.</summary>
-    protected async Task<List<HistoryItem>> ReadAllAsync(string memberId, int pageSize = 7)
+    protected Task<List<HistoryItem>> ReadAllAsync(string memberId, int pageSize = 7) =>
+        ReadAllAsync(Store.ReadPageAsync, memberId, pageSize);
+
+    /// <summary>Every item of the member's continue-watching, following cursors as a client would.</summary>
+    protected Task<List<HistoryItem>> ReadAllInProgressAsync(string memberId, int pageSize = 7) =>
+        ReadAllAsync(Store.ReadContinueWatchingAsync, memberId, pageSize);
+
+    private static async Task<List<HistoryItem>> ReadAllAsync(
+        Func<string, int, HistoryCursor?, CancellationToken, Task<HistoryPage>> read, string memberId, int pageSize)
     {
         var items = new List<HistoryItem>();
         HistoryCursor? cursor = null;
         for (var pages = 0; ; pages++)
         {
             Assert.True(pages < 100_000, "paging did not end");
-            var page = await Store.ReadPageAsync(memberId, pageSize, cursor, None);
+            var page = await read(memberId, pageSize, cursor, None);
             Assert.True(page.Items.Count <= pageSize);
             items.AddRange(page.Items);
             if (page.Next is null)
@@ -78,6 +86,7 @@ public abstract partial class HistoryStoreConformance : IAsyncLifetime
         {
             var want = expected.TryGetValue(member, out var items) ? items : [];
             Assert.Equal(want, await ReadAllAsync(member));
+            Assert.Equal(want.Where(i => Progress.IsInProgress(i.PositionMs, i.DurationMs)), await ReadAllInProgressAsync(member));
             foreach (var item in want)
             {
                 Assert.Equal(item, await Store.ReadItemAsync(member, item.TitleId, None));

@@ -1,3 +1,4 @@
+using Npgsql;
 using ViewingHistory.Core.Events;
 using ViewingHistory.Core.History;
 using ViewingHistory.Store.Postgres;
@@ -123,4 +124,61 @@ public sealed class PostgresHistoryStoreTests(PostgresServer server) : HistorySt
     [Fact]
     public void A_schema_name_that_is_not_a_plain_identifier_is_refused() =>
         Assert.Throws<ArgumentException>(() => new PostgresHistoryStore("Host=127.0.0.1", "x; DROP TABLE items"));
+
+    [Fact(Timeout = 120_000)]
+    public async Task A_database_made_before_continue_watching_gets_its_index_when_the_store_starts()
+    {
+        var connectionString = await server.CreateDatabaseAsync();
+        await using (var store = new PostgresHistoryStore(connectionString))
+        {
+            await store.InitializeAsync(None);
+            await store.ApplyAsync(Reduce(Event("m", "film", "s", 0, 0, 50_000), Event("m", "done", "s", 0, 1, 99_000)), None);
+        }
+
+        await using var admin = NpgsqlDataSource.Create(connectionString);
+        const string IndexExists = "SELECT count(*) FROM pg_indexes WHERE indexname = 'items_resume'";
+        Assert.Equal(1L, await ScalarAsync(admin, IndexExists));
+        await ScalarAsync(admin, "DROP INDEX items_resume");
+        Assert.Equal(0L, await ScalarAsync(admin, IndexExists));
+
+        for (var start = 0; start < 2; start++)
+        {
+            await using var store = new PostgresHistoryStore(connectionString);
+            await store.InitializeAsync(None);
+            Assert.Equal(1L, await ScalarAsync(admin, IndexExists));
+            var page = await store.ReadContinueWatchingAsync("m", 20, null, None);
+            Assert.Equal([new HistoryItem("film", T0, 50_000, 100_000, 1)], page.Items);
+        }
+    }
+
+    [Fact(Timeout = 120_000)]
+    public async Task Continue_watching_reads_through_its_partial_index_not_the_members_whole_history()
+    {
+        // 4,000 finished titles and 20 in progress: the planner must prove the query implies the index's predicate.
+        var events = Enumerable.Range(0, 4_020).Select(i => Event("wide", $"t{i}", "s", 0, i, i % 201 == 0 ? 30_000 : 100_000)).ToList();
+        foreach (var chunk in events.Chunk(1_000))
+        {
+            await Store.ApplyAsync(Reduce(chunk), None);
+        }
+
+        await using var admin = NpgsqlDataSource.Create(_connectionString);
+        await ScalarAsync(admin, "ANALYZE items");
+        const string Scans = "SELECT coalesce(sum(idx_scan), 0) FROM pg_stat_user_indexes WHERE indexrelname = 'items_resume'";
+        var before = await ScalarAsync(admin, Scans);
+        var page = await Store.ReadContinueWatchingAsync("wide", 10, null, None);
+        Assert.Equal(10, page.Items.Count);
+        Assert.NotNull(page.Next);
+        var next = await Store.ReadContinueWatchingAsync("wide", 10, page.Next, None);
+        Assert.Equal(10, next.Items.Count);
+        Assert.Null(next.Next);
+
+        // Statistics reach the shared view when the reading backend goes idle: poll.
+        await Eventually.UntilAsync(async () => await ScalarAsync(admin, Scans) >= before + 2, TimeSpan.FromSeconds(30), "two scans of items_resume");
+    }
+
+    private static async Task<long> ScalarAsync(NpgsqlDataSource source, string sql)
+    {
+        await using var command = source.CreateCommand(sql);
+        return Convert.ToInt64(await command.ExecuteScalarAsync() ?? 0L, System.Globalization.CultureInfo.InvariantCulture);
+    }
 }

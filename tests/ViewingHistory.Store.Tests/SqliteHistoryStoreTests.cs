@@ -1,3 +1,4 @@
+using Microsoft.Data.Sqlite;
 using ViewingHistory.Core.History;
 using ViewingHistory.Store.Sqlite;
 using ViewingHistory.Testing;
@@ -68,6 +69,40 @@ public class SqliteHistoryStoreTests : HistoryStoreConformance
         // The first store's cache knew one session of the item; PRAGMA data_version tells it the file moved.
         await ApplyAsync(Events.Event("m", "t", "s1", 1, 5, 1_500));
         Assert.Equal(new HistoryItem("t", Events.T0 + 10_000, 2_000, 100_000, 2), await Store.ReadItemAsync("m", "t", None));
+    }
+
+    [Fact]
+    public async Task A_database_made_before_continue_watching_gets_its_index_when_the_store_starts()
+    {
+        var path = Path.Combine(_directory!.Path, "older.db");
+        await using (var store = new SqliteHistoryStore(path))
+        {
+            await store.InitializeAsync(None);
+            await store.ApplyAsync(Events.Reduce(Events.Event("m", "film", "s", 0, 0, 50_000), Events.Event("m", "done", "s", 0, 1, 99_000)), None);
+        }
+
+        // The schema as the version before continue-watching left it: no partial index.
+        Assert.Equal(1, Scalar(path, "SELECT count(*) FROM sqlite_master WHERE name = 'items_resume'"));
+        Scalar(path, "DROP INDEX items_resume");
+        Assert.Equal(0, Scalar(path, "SELECT count(*) FROM sqlite_master WHERE name = 'items_resume'"));
+
+        for (var start = 0; start < 2; start++)
+        {
+            await using var store = new SqliteHistoryStore(path);
+            await store.InitializeAsync(None);
+            Assert.Equal(1, Scalar(path, "SELECT count(*) FROM sqlite_master WHERE name = 'items_resume'"));
+            var page = await store.ReadContinueWatchingAsync("m", 20, null, None);
+            Assert.Equal([new HistoryItem("film", Events.T0, 50_000, 100_000, 1)], page.Items);
+        }
+    }
+
+    private static long Scalar(string path, string sql)
+    {
+        using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString());
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        return Convert.ToInt64(command.ExecuteScalar() ?? 0L, System.Globalization.CultureInfo.InvariantCulture);
     }
 }
 

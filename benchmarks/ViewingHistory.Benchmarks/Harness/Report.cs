@@ -12,6 +12,7 @@ public sealed class Report(string directory, string command, bool quick)
 {
     private readonly SortedDictionary<string, (string Title, string Markdown)> _sections = new(StringComparer.Ordinal);
     private readonly SortedDictionary<string, object> _json = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, JsonElement> _earlierData = new(StringComparer.Ordinal);
     private readonly DateTime _started = DateTime.UtcNow;
 
     public string Directory { get; } = directory;
@@ -49,6 +50,11 @@ public sealed class Report(string directory, string command, bool quick)
         var earlierCommand = document.RootElement.TryGetProperty("command", out var c) ? c.GetString() : null;
         foreach (var row in rows.EnumerateObject())
         {
+            if (row.Value.TryGetProperty("data", out var data))
+            {
+                _earlierData[row.Name] = data.Clone();
+            }
+
             if (!row.Value.TryGetProperty("markdown", out var markdown) || redone.Contains(row.Name[3] - '0'))
             {
                 continue;
@@ -61,10 +67,10 @@ public sealed class Report(string directory, string command, bool quick)
         }
     }
 
-    /// <summary>Numeric figures of a row kept from an earlier run (its JSON data), by name.</summary>
+    /// <summary>Numeric figures of a row in the earlier run's results.json (kept or redone now), by name.</summary>
     public IEnumerable<(string Key, double Value)> EarlierFigures(string row, params string[] names)
     {
-        if (_json.GetValueOrDefault(row) is JsonElement element && element.TryGetProperty("data", out var data))
+        if (_earlierData.TryGetValue(row, out var data))
         {
             foreach (var name in names)
             {

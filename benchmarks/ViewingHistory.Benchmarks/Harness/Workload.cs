@@ -68,8 +68,11 @@ public sealed record Workload(string Run, int ActiveSessions, int HeartbeatsPerS
             new(session, timestampMs + seq, seq, timestampMs + seq, string.Create(inv, $"{Run}-{i}"), seq * 30_000L, 3_600_000));
     }
 
-    /// <summary>One member with <paramref name="items"/> titles (one event each), for the read path.</summary>
-    public static void WriteItems(StringBuilder sb, string member, int firstTitle, int count)
+    /// <summary>
+    /// One member's titles [firstTitle, firstTitle + count), one event each, for the read path: at 1,000 ms of an hour
+    /// (progress 0.0003: not in progress), except every <paramref name="inProgressEvery"/>-th title (0: none), at half.
+    /// </summary>
+    public static void WriteItems(StringBuilder sb, string member, int firstTitle, int count, int inProgressEvery = 0)
     {
         var inv = CultureInfo.InvariantCulture;
         sb.Append('[');
@@ -77,7 +80,8 @@ public sealed record Workload(string Run, int ActiveSessions, int HeartbeatsPerS
         {
             var t = firstTitle + n;
             sb.Append(inv, $"{(n > 0 ? "," : "")}{{\"eventId\":\"{member}-{t}\",\"memberId\":\"{member}\",\"titleId\":\"t{t}\",\"sessionId\":\"s{t}\",");
-            sb.Append(inv, $"\"seq\":0,\"type\":\"start\",\"positionMs\":1000,\"durationMs\":3600000,\"timestamp\":\"{Timestamp}\"}}");
+            var position = inProgressEvery > 0 && t % inProgressEvery == 0 ? 1_800_000 : 1_000;
+            sb.Append(inv, $"\"seq\":0,\"type\":\"start\",\"positionMs\":{position},\"durationMs\":3600000,\"timestamp\":\"{Timestamp}\"}}");
         }
 
         sb.Append(']');

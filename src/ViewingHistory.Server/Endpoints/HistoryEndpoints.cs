@@ -7,7 +7,10 @@ using ViewingHistory.Server.Json;
 
 namespace ViewingHistory.Server.Endpoints;
 
-/// <summary>Read and manage a member's history (CONTRACT.md "Read and manage"). Reads come from the authoritative store.</summary>
+/// <summary>
+/// Read and manage a member's history (CONTRACT.md "Read and manage"); continue-watching is mapped beside it. Reads come
+/// from the authoritative store, with an ETag and If-None-Match (<see cref="ConditionalJson{T}"/>).
+/// </summary>
 internal static class HistoryEndpoints
 {
     public static RouteGroupBuilder MapHistory(this RouteGroupBuilder v1)
@@ -17,38 +20,11 @@ internal static class HistoryEndpoints
         members.MapGet("/{titleId}", ReadItemAsync).WithName("ReadHistoryItem").WithSummary("One title of the member's history.");
         members.MapDelete("/{titleId}", HideTitleAsync).WithName("HideTitle").WithSummary("Hides the title; idempotent.");
         members.MapDelete("", HideAllAsync).WithName("HideAll").WithSummary("Hides every title of the member; idempotent.");
-        return v1;
+        return v1.MapContinueWatching();
     }
 
-    private static async Task<IResult> ReadPageAsync(string memberId, HttpRequest request, StoreSet stores, CancellationToken cancellationToken)
-    {
-        if (InvalidId(memberId, "memberId") is { } bad)
-        {
-            return bad;
-        }
-
-        if (!TryReadLimit(request, "limit", 20, 100, out var limit, out var limitError))
-        {
-            return limitError!;
-        }
-
-        HistoryCursor? after = null;
-        var cursors = request.Query["cursor"];
-        if (cursors.Count > 1 || (cursors.Count == 1 && !HistoryCursor.TryDecode(cursors[0], out var cursor)))
-        {
-            return Problems.BadRequest("'cursor' is not a cursor this service issued: pass nextCursor from a previous page.");
-        }
-        else if (cursors.Count == 1)
-        {
-            HistoryCursor.TryDecode(cursors[0], out cursor);
-            after = cursor;
-        }
-
-        var page = await stores.Primary.ReadPageAsync(memberId, limit, after, cancellationToken);
-        return Results.Json(
-            new HistoryPageDto(page.Items.Select(ItemDto.From).ToList(), page.Next?.Encode()),
-            ApiJsonContext.Default.HistoryPageDto);
-    }
+    private static Task<IResult> ReadPageAsync(string memberId, HttpRequest request, StoreSet stores, CancellationToken cancellationToken) =>
+        PageQuery.ReadAsync(memberId, request, CursorScope.History, stores.Primary.ReadPageAsync, cancellationToken);
 
     private static async Task<IResult> ReadItemAsync(string memberId, string titleId, StoreSet stores, CancellationToken cancellationToken)
     {
@@ -60,7 +36,7 @@ internal static class HistoryEndpoints
         var item = await stores.Primary.ReadItemAsync(memberId, titleId, cancellationToken);
         return item is null
             ? Problems.Status(StatusCodes.Status404NotFound, "Not found", $"Member '{memberId}' has no history for title '{titleId}'.")
-            : Results.Json(ItemDto.From(item), ApiJsonContext.Default.ItemDto);
+            : ConditionalJson.Of(ItemDto.From(item), ApiJsonContext.Default.ItemDto);
     }
 
     private static async Task<IResult> HideTitleAsync(string memberId, string titleId, HistoryCommands commands, CancellationToken cancellationToken)
@@ -85,7 +61,7 @@ internal static class HistoryEndpoints
         return Results.NoContent();
     }
 
-    private static IResult? InvalidId(string value, string name) => EventRules.IsValidId(value)
+    internal static IResult? InvalidId(string value, string name) => EventRules.IsValidId(value)
         ? null
         : Problems.BadRequest($"'{name}' must be 1 to 64 characters of A-Z, a-z, 0-9, '.', '_', ':' or '-'.");
 

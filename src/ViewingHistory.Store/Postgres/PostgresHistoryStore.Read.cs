@@ -5,14 +5,18 @@ namespace ViewingHistory.Store.Postgres;
 
 public sealed partial class PostgresHistoryStore
 {
-    public Task<HistoryPage> ReadPageAsync(string memberId, int limit, HistoryCursor? after, CancellationToken cancellationToken)
+    public Task<HistoryPage> ReadPageAsync(string memberId, int limit, HistoryCursor? after, CancellationToken cancellationToken) =>
+        ReadPageAsync(memberId, limit, after, FirstPageSql, NextPageSql, cancellationToken);
+
+    /// <summary>A page in page order by one of the page queries (<c>$1</c> member, <c>$2</c> limit, then the cursor's <c>$3</c>, <c>$4</c>).</summary>
+    private Task<HistoryPage> ReadPageAsync(string memberId, int limit, HistoryCursor? after, string firstSql, string nextSql, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(memberId);
         ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
         return GuardAsync(
             async () =>
             {
-                await using var command = _dataSource.CreateCommand(after is null ? FirstPageSql : NextPageSql);
+                await using var command = _dataSource.CreateCommand(after is null ? firstSql : nextSql);
                 command.Parameters.Add(new NpgsqlParameter { Value = memberId });
                 command.Parameters.Add(new NpgsqlParameter { Value = limit + 1 });
                 if (after is { } cursor)

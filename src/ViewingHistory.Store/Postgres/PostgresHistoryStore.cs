@@ -136,7 +136,9 @@ public sealed partial class PostgresHistoryStore : IHistoryStore
 
     // COLLATE "C" on every text column: the contract orders and compares ids ordinally, and a database whose
     // default collation follows a language would sort "B" before "a" otherwise, in indexes and in comparisons.
-    private const string SchemaSql = """
+    // Every statement is IF NOT EXISTS, so the script is also the migration of a database an earlier version made
+    // (items_resume came later); the advisory lock above keeps instances starting together from racing on it.
+    private const string SchemaSql = $"""
         CREATE TABLE IF NOT EXISTS sessions (
             member_id text COLLATE "C" NOT NULL,
             title_id text COLLATE "C" NOT NULL,
@@ -160,6 +162,7 @@ public sealed partial class PostgresHistoryStore : IHistoryStore
             PRIMARY KEY (member_id, title_id)
         );
         CREATE INDEX IF NOT EXISTS items_page ON items (member_id, last_watched_at DESC, title_id);
+        {ContinueWatchingIndexSql}
         CREATE TABLE IF NOT EXISTS members (
             member_id text COLLATE "C" NOT NULL PRIMARY KEY
         );

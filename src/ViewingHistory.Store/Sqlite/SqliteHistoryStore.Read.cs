@@ -25,7 +25,11 @@ public sealed partial class SqliteHistoryStore
         ORDER BY last_watched_at DESC, title_id LIMIT $n
         """;
 
-    public async Task<HistoryPage> ReadPageAsync(string memberId, int limit, HistoryCursor? after, CancellationToken cancellationToken)
+    public Task<HistoryPage> ReadPageAsync(string memberId, int limit, HistoryCursor? after, CancellationToken cancellationToken) =>
+        ReadPageAsync(memberId, limit, after, FirstPageSql, NextPageSql);
+
+    /// <summary>A page in page order by one of the page queries (parameters <c>$m</c>, <c>$n</c>, and <c>$at</c>, <c>$title</c> after a cursor).</summary>
+    private async Task<HistoryPage> ReadPageAsync(string memberId, int limit, HistoryCursor? after, string firstSql, string nextSql)
     {
         ArgumentException.ThrowIfNullOrEmpty(memberId);
         ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
@@ -35,7 +39,7 @@ public sealed partial class SqliteHistoryStore
         {
             using var connection = OpenReader();
             using var command = connection.CreateCommand();
-            command.CommandText = after is null ? FirstPageSql : NextPageSql;
+            command.CommandText = after is null ? firstSql : nextSql;
             command.Parameters.AddWithValue("$m", memberId);
             command.Parameters.AddWithValue("$n", limit + 1);
             if (after is { } cursor)

@@ -202,8 +202,9 @@ public sealed partial class SqliteHistoryStore : IHistoryStore
         command.ExecuteNonQuery();
     }
 
-    // WITHOUT ROWID keeps the rows inside their primary-key b-tree: every read here is a key prefix.
-    private const string Schema = """
+    // WITHOUT ROWID keeps the rows inside their primary-key b-tree: every read here is a key prefix. Every statement is
+    // IF NOT EXISTS, so the script is also the migration of a database an earlier version made (items_resume came later).
+    private const string Schema = $"""
         CREATE TABLE IF NOT EXISTS sessions (
             member_id TEXT NOT NULL,
             title_id TEXT NOT NULL,
@@ -227,6 +228,7 @@ public sealed partial class SqliteHistoryStore : IHistoryStore
             PRIMARY KEY (member_id, title_id)
         ) WITHOUT ROWID;
         CREATE INDEX IF NOT EXISTS items_page ON items (member_id, last_watched_at DESC, title_id);
+        {ContinueWatchingIndexSql}
         CREATE TABLE IF NOT EXISTS member_marks (
             member_id TEXT NOT NULL PRIMARY KEY,
             at INTEGER NOT NULL

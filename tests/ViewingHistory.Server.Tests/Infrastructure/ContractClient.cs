@@ -49,14 +49,30 @@ public sealed class ContractClient(HttpClient http, bool eventuallyConsistent)
         return JsonNode.Parse(text)!.AsObject();
     }
 
+    /// <summary>A GET with an <c>If-None-Match</c> header sent as given (null: none).</summary>
+    public Task<HttpResponseMessage> GetAsync(string path, string? credential, string? ifNoneMatch)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Get, path);
+        Authorize(request, credential);
+        if (ifNoneMatch is not null)
+        {
+            request.Headers.TryAddWithoutValidation("If-None-Match", ifNoneMatch);
+        }
+
+        return http.SendAsync(request);
+    }
+
     /// <summary>Every item of the member, following nextCursor to the end.</summary>
-    public async Task<List<JsonObject>> ReadAllAsync(string member, int limit = 100)
+    public Task<List<JsonObject>> ReadAllAsync(string member, int limit = 100) => ReadAllAsync(member, "history", limit);
+
+    /// <summary>Every item of one of the member's lists (<c>history</c>, <c>continue-watching</c>), following nextCursor to the end.</summary>
+    public async Task<List<JsonObject>> ReadAllAsync(string member, string list, int limit)
     {
         var items = new List<JsonObject>();
         string? cursor = null;
         do
         {
-            var page = await GetJsonAsync($"/v1/members/{member}/history?limit={limit}" + (cursor is null ? "" : $"&cursor={Uri.EscapeDataString(cursor)}"));
+            var page = await GetJsonAsync($"/v1/members/{member}/{list}?limit={limit}" + (cursor is null ? "" : $"&cursor={Uri.EscapeDataString(cursor)}"));
             items.AddRange(page["items"]!.AsArray().Select(i => i!.AsObject()));
             cursor = page["nextCursor"]?.GetValue<string>();
         }

@@ -1,9 +1,14 @@
-// The member's "Viewing activity" page: sign in with a member token, read the history newest first, page through
-// it, hide one title or everything. The token lives in sessionStorage only (this tab), never in the URL.
-import { ApiError, call } from '../shared/api.js';
+// The member's "Viewing activity" page: sign in with a member token, see what is in progress (the continue-watching
+// row), read the history newest first, page through it, hide one title or everything. The token lives in
+// sessionStorage only (this tab), never in the URL. Every 30 s while the tab is visible, and when it becomes visible
+// again, the row and the history's first page are read again with If-None-Match: a 304 leaves them as they are.
+import { ApiError, call, callConditional } from '../shared/api.js';
+import { dateFormat, meter, timeLeft, titleName } from './format.js';
+import { ResumeRow } from './resume.js';
 
 const TOKEN_KEY = 'vh.memberToken';
 const PAGE_SIZE = 20;
+const REFRESH_MS = 30_000;
 
 const $ = (id) => document.getElementById(id);
 const ui = {
@@ -29,6 +34,10 @@ const ui = {
 let session = null; // { token, memberId }
 let nextCursor = null;
 let loading = false;
+let pagesShown = 0;
+let firstPageTag = null; // the ETag of the history's first page as shown
+let refreshTimer = null;
+const resume = new ResumeRow({ section: $('resume'), list: $('resume-items') }, (e) => backgroundError(e));
 
 /** The memberId is the token's `sub`; the server checks the signature, the page only needs to know whose page it is. */
 export function decodeToken(token) {
@@ -56,25 +65,8 @@ function historyPath(suffix = '') {
   return `/v1/members/${encodeURIComponent(session.memberId)}/history${suffix}`;
 }
 
-/** A readable name from a title id: "midnight-harbor-s01e03" reads "Midnight Harbor S01E03". */
-export function titleName(titleId) {
-  return titleId
-    .split(/[-_.:]+/)
-    .filter(Boolean)
-    .map((w) => (/^s\d+e\d+$/i.test(w) ? w.toUpperCase() : w.charAt(0).toUpperCase() + w.slice(1)))
-    .join(' ') || titleId;
-}
-
-const dateFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
-
-function minutes(ms) {
-  const m = Math.round(ms / 60000);
-  return m >= 60 ? `${Math.floor(m / 60)} h ${m % 60} min` : `${m} min`;
-}
-
 function renderItem(item) {
   const name = titleName(item.titleId);
-  const percent = Math.round(item.progress * 100);
   const li = document.createElement('li');
   li.className = 'item' + (item.completed ? ' completed' : '');
   li.dataset.titleId = item.titleId;
@@ -91,22 +83,12 @@ function renderItem(item) {
 
   const progress = document.createElement('div');
   progress.className = 'progress';
-  const bar = document.createElement('div');
-  bar.className = 'meter';
-  bar.setAttribute('role', 'progressbar');
-  bar.setAttribute('aria-label', `Resume point of ${name}`);
-  bar.setAttribute('aria-valuemin', '0');
-  bar.setAttribute('aria-valuemax', '100');
-  bar.setAttribute('aria-valuenow', String(percent));
-  bar.setAttribute('aria-valuetext', item.completed ? `Completed, ${percent}%` : `${percent}% watched`);
-  const fill = document.createElement('span');
-  fill.style.width = `${percent}%`;
-  bar.append(fill);
+  const bar = meter(item, name);
   const label = document.createElement('span');
   label.className = 'label';
   label.textContent = item.completed
     ? '✓ Completed'
-    : `${percent}% · ${minutes(Math.max(0, item.durationMs - item.positionMs))} left`;
+    : `${Math.round(item.progress * 100)}% · ${timeLeft(item)}`;
   progress.append(bar, label);
 
   const hide = document.createElement('button');
@@ -123,6 +105,7 @@ function renderItem(item) {
 function showSignedIn(signedIn) {
   ui.signIn.hidden = signedIn;
   ui.history.hidden = !signedIn;
+  if (!signedIn) resume.stop();
   ui.who.hidden = !signedIn;
   ui.memberId.textContent = signedIn ? session.memberId : '';
 }
@@ -150,6 +133,54 @@ function handleError(e, what) {
   say(`Sorry, we could not ${what}. ${e.message}`, { error: true });
 }
 
+/** A refresh nobody asked for fails quietly (the next one tries again), except a refused sign-in. */
+function backgroundError(e) {
+  if (e instanceof ApiError && (e.status === 401 || e.status === 403)) handleError(e, 'refresh your viewing activity');
+}
+
+function render(page, { reset }) {
+  if (reset) ui.items.replaceChildren();
+  const rendered = page.items.map(renderItem);
+  ui.items.append(...rendered);
+  nextCursor = page.nextCursor;
+  ui.more.hidden = nextCursor === null;
+  updateEmpty();
+  return rendered[0];
+}
+
+/** The history's first page again, with If-None-Match, while it is all the member has loaded; then the row. */
+async function refresh() {
+  if (!session || document.visibilityState !== 'visible') return;
+  const current = session;
+  const rowRead = resume.refresh();
+  if (pagesShown === 1 && !loading) {
+    try {
+      const answer = await callConditional(historyPath(`?limit=${PAGE_SIZE}`), current.token, firstPageTag);
+      if (session === current && pagesShown === 1 && !answer.notModified) {
+        firstPageTag = answer.etag;
+        render(answer.body, { reset: true });
+      }
+    } catch (e) {
+      backgroundError(e);
+    }
+  }
+  await rowRead;
+}
+
+function startRefreshing() {
+  clearInterval(refreshTimer);
+  refreshTimer = setInterval(refresh, REFRESH_MS);
+}
+
+function stopRefreshing() {
+  clearInterval(refreshTimer);
+  refreshTimer = null;
+}
+
+document.addEventListener('visibilitychange', () => {
+  if (document.visibilityState === 'visible') refresh();
+});
+
 async function loadPage({ reset = false } = {}) {
   if (loading) return;
   loading = true;
@@ -158,14 +189,13 @@ async function loadPage({ reset = false } = {}) {
   try {
     const query = new URLSearchParams({ limit: String(PAGE_SIZE) });
     if (!reset && nextCursor) query.set('cursor', nextCursor);
-    const page = await call(historyPath(`?${query}`), session.token);
-    if (reset) ui.items.replaceChildren();
-    const rendered = page.items.map(renderItem);
-    ui.items.append(...rendered);
-    const firstNew = rendered[0];
-    nextCursor = page.nextCursor;
-    ui.more.hidden = nextCursor === null;
-    updateEmpty();
+    const answer = await callConditional(historyPath(`?${query}`), session.token, null);
+    if (reset) {
+      firstPageTag = answer.etag;
+      pagesShown = 0;
+    }
+    pagesShown++;
+    const firstNew = render(answer.body, { reset });
     const total = ui.items.children.length;
     say(total === 0 ? 'No viewing activity yet.' : `Showing ${total} title${total === 1 ? '' : 's'}${nextCursor ? ', more available' : ''}.`);
     // After "Load more", keyboard users continue from the first new title instead of the button that moved away.
@@ -202,6 +232,7 @@ async function hideTitle(titleId, name, li) {
     li.remove();
     updateEmpty();
     say(`${name} is hidden from your viewing activity.`);
+    resume.refresh();
     (next?.querySelector('button.hide') ?? ui.heading).focus();
   } catch (e) {
     handleError(e, `hide ${name}`);
@@ -221,6 +252,7 @@ async function hideAll() {
     ui.more.hidden = true;
     updateEmpty();
     say('Your viewing activity is hidden.');
+    resume.refresh();
     ui.heading.focus();
   } catch (e) {
     handleError(e, 'hide your viewing activity');
@@ -233,12 +265,16 @@ function signIn(token) {
   sessionStorage.setItem(TOKEN_KEY, token);
   showSignedIn(true);
   nextCursor = null;
-  return loadPage({ reset: true });
+  startRefreshing();
+  return Promise.all([loadPage({ reset: true }), resume.start(session)]);
 }
 
 function signOut() {
+  stopRefreshing();
   session = null;
   nextCursor = null;
+  pagesShown = 0;
+  firstPageTag = null;
   sessionStorage.removeItem(TOKEN_KEY);
   ui.items.replaceChildren();
   ui.token.value = '';
