@@ -24,6 +24,7 @@ internal sealed class ReadinessProbe
     private readonly CachedProbe _appends;
     private readonly CachedProbe _consumers;
     private readonly CachedProbe _store;
+    private volatile ReadinessReport? _last;
 
     public ReadinessProbe(
         ServiceOptions service,
@@ -55,12 +56,27 @@ internal sealed class ReadinessProbe
         .. _roles.HasFlag(ServiceRoles.Api) ? [Api] : Array.Empty<string>(),
     ];
 
+    /// <summary>
+    /// The report of the last check that finished; before the first one, every role failing (the process is starting).
+    /// The readiness gauge reads it (<see cref="ReadinessMetrics"/>): a scrape cannot wait for the engines.
+    /// </summary>
+    public ReadinessReport Last => _last ?? NotServing();
+
     /// <summary>Checks every role this process plays; answers within about a second whatever the engines do.</summary>
     public async Task<ReadinessReport> CheckAsync()
     {
+        var report = await CheckNowAsync();
+        _last = report;
+        return report;
+    }
+
+    private ReadinessReport NotServing() => new([.. Roles.Select(r => KeyValuePair.Create(r, false))], Serving: false, null, null, null);
+
+    private async Task<ReadinessReport> CheckNowAsync()
+    {
         if (_lifecycle.IsStarting || _lifecycle.IsDraining)
         {
-            return new ReadinessReport([.. Roles.Select(r => KeyValuePair.Create(r, false))], Serving: false, null, null, null);
+            return NotServing();
         }
 
         var ingest = _roles.HasFlag(ServiceRoles.Ingest);
