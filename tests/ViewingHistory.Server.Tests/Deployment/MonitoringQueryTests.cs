@@ -1,0 +1,84 @@
+using System.Text.RegularExpressions;
+using ViewingHistory.Server.Tests.Infrastructure;
+using ViewingHistory.Testing;
+
+namespace ViewingHistory.Server.Tests.Deployment;
+
+/// <summary>
+/// deploy/grafana and deploy/prometheus: every PromQL expression of the dashboards and the alert rules parses and type
+/// checks (Prometheus's own grammar and linter, deploy/tools/check.mjs), and every metric it names is one a running
+/// server exports: a server in this process that has ingested and processed events (so its histograms have buckets)
+/// and answered a readiness check, scraped on /metrics.
+/// </summary>
+public sealed partial class MonitoringQueryTests
+{
+    [Fact]
+    public async Task Every_metric_the_dashboards_and_alerts_name_is_exported_by_a_running_server()
+    {
+        var files = Directory.GetFiles(Path.Combine(DeployTools.Deploy, "grafana"), "*.json")
+            .Concat(Directory.GetFiles(Path.Combine(DeployTools.Deploy, "prometheus"), "*.yaml"))
+            .Order(StringComparer.Ordinal)
+            .ToArray();
+        Assert.Contains(files, f => f.EndsWith(".json", StringComparison.Ordinal));
+        Assert.Contains(files, f => f.EndsWith(".yaml", StringComparison.Ordinal));
+        var (run, found) = await DeployTools.CheckAsync("promql", files);
+        Assert.True(run.ExitCode == 0, run.Stderr + run.Stdout);
+
+        var exported = await ScrapeAfterTrafficAsync();
+
+        var missing = found!
+            .SelectMany(e => e!["metrics"]!.AsArray().Select(m => (Metric: (string)m!, Where: $"{Path.GetFileName((string)e["file"]!)} {e["where"]}")))
+            .Where(m => !exported.Contains(m.Metric))
+            .Select(m => $"{m.Metric} ({m.Where})")
+            .ToList();
+        Assert.True(missing.Count == 0, "Not exported by the server: " + string.Join("; ", missing));
+        Assert.True(found!.Sum(e => e!["metrics"]!.AsArray().Count) > 10, "the check found too few metric names to be credible");
+    }
+
+    [Fact]
+    public async Task The_readiness_gauge_reports_each_role_the_process_plays()
+    {
+        using var dir = new TempDirectory("vh-ready-gauge");
+        await using var server = InProcessHost.Start(dir.Path, new Dictionary<string, string?>());
+        await WaitReadyAsync(server);
+
+        var text = await server.Client.GetStringAsync(new Uri("/metrics", UriKind.Relative));
+
+        foreach (var role in new[] { "ingest", "processor", "api" })
+        {
+            Assert.Matches(new Regex($@"^vh_role_ready\{{[^}}]*role=""{role}""[^}}]*\}} 1( |$)", RegexOptions.Multiline), text);
+        }
+    }
+
+    /// <summary>The names of the samples a server exports after one batch went from its POST to the reads.</summary>
+    private static async Task<HashSet<string>> ScrapeAfterTrafficAsync()
+    {
+        using var dir = new TempDirectory("vh-monitoring");
+        await using var server = InProcessHost.Start(dir.Path, new Dictionary<string, string?>());
+        var member = Ev.NewId("mon");
+        await server.Contract.PostAcceptedAsync(Ev.Batch(Ev.Make(member, "t1"), Ev.Make(member, "t2")));
+        await server.Contract.WaitForTitleAsync(member, "t2");
+        await WaitReadyAsync(server);
+
+        // The end-to-end histogram is recorded once the processor has committed; the reads may see the commit first.
+        var text = await Eventually.UntilAsync(
+            () => server.Client.GetStringAsync(new Uri("/metrics", UriKind.Relative)),
+            t => t.Contains("vh_end_to_end_latency_seconds_bucket", StringComparison.Ordinal),
+            TimeSpan.FromSeconds(30),
+            "the end-to-end histogram on /metrics");
+        return [.. SampleName().Matches(text).Select(m => m.Groups[1].Value)];
+    }
+
+    /// <summary>Until <c>/health/ready</c> answers 200: the gauge shows the last finished check, this one.</summary>
+    private static Task WaitReadyAsync(InProcessHost server) => Eventually.UntilAsync(
+        async () =>
+        {
+            using var response = await server.Client.GetAsync(new Uri("/health/ready", UriKind.Relative));
+            return response.IsSuccessStatusCode;
+        },
+        TimeSpan.FromSeconds(30),
+        "the server to be ready");
+
+    [GeneratedRegex(@"^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{| )", RegexOptions.Multiline)]
+    private static partial Regex SampleName();
+}
