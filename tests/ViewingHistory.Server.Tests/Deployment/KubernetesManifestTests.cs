@@ -18,7 +18,7 @@ namespace ViewingHistory.Server.Tests.Deployment;
 /// </summary>
 public sealed class KubernetesManifestTests
 {
-    private static readonly string Overlays = Path.Combine(DeployTools.Deploy, "kubernetes", "overlays");
+    internal static readonly string Overlays = Path.Combine(DeployTools.Deploy, "kubernetes", "overlays");
 
     [Fact]
     public async Task Every_overlay_renders_and_every_object_passes_its_schema_and_the_manifest_rules()
@@ -144,7 +144,7 @@ public sealed class KubernetesManifestTests
         Assert.Equal(["ingest", "processor", "api"], ready["roles"]!.AsObject().Select(r => r.Key));
     }
 
-    private static async Task<List<JsonObject>> RenderAndCheckAsync(string overlay)
+    internal static async Task<List<JsonObject>> RenderAndCheckAsync(string overlay)
     {
         var rendered = Path.Combine(Path.GetTempPath(), $"vh-{Path.GetFileName(overlay)}-{Guid.NewGuid():N}.yaml");
         try
@@ -160,7 +160,7 @@ public sealed class KubernetesManifestTests
         }
     }
 
-    private static IEnumerable<JsonObject> Workloads(List<JsonObject> objects) =>
+    internal static IEnumerable<JsonObject> Workloads(List<JsonObject> objects) =>
         objects.Where(o => (string?)o["kind"] is "Deployment" or "StatefulSet");
 
     private static string? Label(JsonObject o, string key) => (string?)o["metadata"]?["labels"]?[key];
@@ -169,7 +169,7 @@ public sealed class KubernetesManifestTests
         workload["spec"]!["template"]!["spec"]!["volumes"]!.AsArray().SingleOrDefault(v => (string?)v!["name"] == name);
 
     /// <summary>The settings the server container gets with a literal value: its ConfigMaps, then its env (which wins).</summary>
-    private static Dictionary<string, string> Settings(List<JsonObject> objects, JsonObject workload)
+    internal static Dictionary<string, string> Settings(List<JsonObject> objects, JsonObject workload)
     {
         var container = workload["spec"]!["template"]!["spec"]!["containers"]![0]!;
         var settings = new Dictionary<string, string>(StringComparer.Ordinal);
