@@ -1,5 +1,3 @@
-using System.Net;
-using System.Text.Json.Nodes;
 using ViewingHistory.Server.Tests.Infrastructure;
 using ViewingHistory.Testing;
 
@@ -58,17 +56,6 @@ public sealed class DistributedOverlayTests(DistributedEngines engines)
         Assert.Equal("t1", (string?)Assert.Single(items)["titleId"]);
     }
 
-    private static async Task<List<string>> ReadyRolesAsync(InProcessHost host)
-    {
-        var ready = await Eventually.UntilAsync(
-            async () =>
-            {
-                using var response = await host.Client.GetAsync(new Uri("/health/ready", UriKind.Relative));
-                return response.StatusCode == HttpStatusCode.OK ? JsonNode.Parse(await response.Content.ReadAsStringAsync()) : null;
-            },
-            r => (string?)r?["status"] == "ready",
-            TimeSpan.FromSeconds(30),
-            "the pod to be ready");
-        return [.. ready!["roles"]!.AsObject().Select(r => r.Key)];
-    }
+    private static async Task<List<string>> ReadyRolesAsync(InProcessHost host) =>
+        [.. (await host.WaitReadyAsync())["roles"]!.AsObject().Select(r => r.Key)];
 }

@@ -1,4 +1,3 @@
-using System.Net;
 using System.Reflection;
 using System.Text.Json.Nodes;
 using ViewingHistory.Pipeline.Archive;
@@ -131,16 +130,7 @@ public sealed class KubernetesManifestTests
             .ToDictionary(s => s.Key.Replace("__", ":", StringComparison.Ordinal), s => (string?)s.Value);
         await using var server = InProcessHost.Start(dir.Path, configuration);
 
-        var ready = await Eventually.UntilAsync(
-            async () =>
-            {
-                using var response = await server.Client.GetAsync(new Uri("/health/ready", UriKind.Relative));
-                return response.StatusCode == HttpStatusCode.OK ? JsonNode.Parse(await response.Content.ReadAsStringAsync()) : null;
-            },
-            r => r is not null,
-            TimeSpan.FromSeconds(30),
-            "the embedded overlay's server to be ready");
-        Assert.Equal("ready", (string?)ready!["status"]);
+        var ready = await server.WaitReadyAsync();
         Assert.Equal(["ingest", "processor", "api"], ready["roles"]!.AsObject().Select(r => r.Key));
     }
 

@@ -40,7 +40,7 @@ public sealed partial class MonitoringQueryTests
     {
         using var dir = new TempDirectory("vh-ready-gauge");
         await using var server = InProcessHost.Start(dir.Path, new Dictionary<string, string?>());
-        await WaitReadyAsync(server);
+        await server.WaitReadyAsync();
 
         var text = await server.Client.GetStringAsync(new Uri("/metrics", UriKind.Relative));
 
@@ -58,7 +58,7 @@ public sealed partial class MonitoringQueryTests
         var member = Ev.NewId("mon");
         await server.Contract.PostAcceptedAsync(Ev.Batch(Ev.Make(member, "t1"), Ev.Make(member, "t2")));
         await server.Contract.WaitForTitleAsync(member, "t2");
-        await WaitReadyAsync(server);
+        await server.WaitReadyAsync();
 
         // The end-to-end histogram is recorded once the processor has committed; the reads may see the commit first.
         var text = await Eventually.UntilAsync(
@@ -68,16 +68,6 @@ public sealed partial class MonitoringQueryTests
             "the end-to-end histogram on /metrics");
         return [.. SampleName().Matches(text).Select(m => m.Groups[1].Value)];
     }
-
-    /// <summary>Until <c>/health/ready</c> answers 200: the gauge shows the last finished check, this one.</summary>
-    private static Task WaitReadyAsync(InProcessHost server) => Eventually.UntilAsync(
-        async () =>
-        {
-            using var response = await server.Client.GetAsync(new Uri("/health/ready", UriKind.Relative));
-            return response.IsSuccessStatusCode;
-        },
-        TimeSpan.FromSeconds(30),
-        "the server to be ready");
 
     [GeneratedRegex(@"^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{| )", RegexOptions.Multiline)]
     private static partial Regex SampleName();
