@@ -9,7 +9,8 @@
 //   node check.mjs promql OUT.json FILE...
 //     Every PromQL expression of Grafana dashboards (*.json) and Prometheus rule files (*.yaml), parsed and type
 //     checked by Prometheus's own PromQL grammar and linter (@prometheus-io/codemirror-promql); writes
-//     [{file, where, expr, metrics}] to OUT.json so the test can compare the metric names with a live server's.
+//     [{file, where, expr, metrics, labels}] to OUT.json so the test can compare the metric and label names with a
+//     live server's (labels: those the expression matches, groups or joins on, and those its legend or annotations show).
 //
 // Exit code 0 when everything passed, 1 with one line per problem on stderr otherwise.
 import { readFileSync, writeFileSync } from "node:fs";
@@ -46,10 +47,10 @@ if (mode === "manifests") {
 } else if (mode === "promql") {
   const found = [];
   for (const file of files) {
-    for (const { where, expr } of expressions(file)) {
+    for (const { where, expr, shown } of expressions(file)) {
       const errors = promqlErrors(expr);
       for (const e of errors) problems.push(`${file} ${where}: ${e} in: ${expr}`);
-      found.push({ file, where, expr, metrics: errors.length ? [] : metricNames(expr) });
+      found.push({ file, where, expr, metrics: errors.length ? [] : metricNames(expr), labels: errors.length ? [] : [...new Set([...labelNames(expr), ...shown])] });
     }
   }
   if (found.length === 0) problems.push("no PromQL expressions found");
@@ -216,7 +217,7 @@ function expressions(file) {
     const walk = (panels, path) => {
       for (const p of panels ?? []) {
         for (const t of p.targets ?? []) {
-          if (typeof t.expr === "string") found.push({ where: `${path}panel "${p.title}" ${t.refId ?? ""}`.trim(), expr: grafanaToPromql(t.expr) });
+          if (typeof t.expr === "string") found.push({ where: `${path}panel "${p.title}" ${t.refId ?? ""}`.trim(), expr: grafanaToPromql(t.expr), shown: templateLabels(t.legendFormat, /\{\{\s*(\w+)\s*\}\}/g) });
         }
         walk(p.panels, `${path}row "${p.title}" / `);
       }
@@ -227,7 +228,7 @@ function expressions(file) {
       if (v.type === "query" && typeof q === "string") {
         // label_values(metric, label) is Grafana's, not PromQL: its metric is what must exist.
         const lv = /^label_values\(\s*([^,]+?)\s*,\s*\w+\s*\)$/.exec(q);
-        found.push({ where: `variable ${v.name}`, expr: grafanaToPromql(lv ? lv[1] : q) });
+        found.push({ where: `variable ${v.name}`, expr: grafanaToPromql(lv ? lv[1] : q), shown: [] });
       }
     }
   } else {
@@ -243,7 +244,7 @@ function expressions(file) {
         }
         if (r.alert !== undefined && !(typeof r.for === "string" && /^\d+[smh]$/.test(r.for))) problems.push(`${file} alert ${name}: needs a for: duration`);
         if (r.alert !== undefined && !(r.labels?.severity && r.annotations?.summary && r.annotations?.description)) problems.push(`${file} alert ${name}: needs labels.severity, annotations.summary and annotations.description`);
-        found.push({ where: `group ${g.name} rule ${name}`, expr: r.expr });
+        found.push({ where: `group ${g.name} rule ${name}`, expr: r.expr, shown: templateLabels(Object.values(r.annotations ?? {}).join(" "), /\$labels\.(\w+)/g) });
       }
     }
   }
@@ -264,6 +265,19 @@ function promqlErrors(expr) {
   linter.analyze();
   for (const d of linter.getDiagnostics()) errors.push(d.message);
   return errors;
+}
+
+// The labels a legend ({{reason}}) or an annotation ({{ $labels.role }}) shows: each must be on the series.
+function templateLabels(text, pattern) {
+  return typeof text === "string" ? [...text.matchAll(pattern)].map((m) => m[1]) : [];
+}
+
+// Every label the expression matches on, groups by or joins on.
+function labelNames(expr) {
+  const names = new Set();
+  grammar.parse(expr).iterate({ enter: (n) => { if (n.name === "LabelName") names.add(expr.slice(n.from, n.to)); } });
+  names.delete("__name__");
+  return [...names];
 }
 
 function metricNames(expr) {

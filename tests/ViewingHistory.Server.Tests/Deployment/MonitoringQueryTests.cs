@@ -8,12 +8,15 @@ namespace ViewingHistory.Server.Tests.Deployment;
 /// deploy/grafana and deploy/prometheus: every PromQL expression of the dashboards and the alert rules parses and type
 /// checks (Prometheus's own grammar and linter, deploy/tools/check.mjs), and every metric it names is one a running
 /// server exports: a server in this process that has ingested and processed events (so its histograms have buckets)
-/// and answered a readiness check, scraped on /metrics.
+/// and answered a readiness check, scraped on /metrics; so is every label it uses.
 /// </summary>
 public sealed partial class MonitoringQueryTests
 {
+    /// <summary>What Prometheus adds to every series it scrapes (the target's labels).</summary>
+    private static readonly HashSet<string> ScrapeLabels = new(StringComparer.Ordinal) { "instance", "job" };
+
     [Fact]
-    public async Task Every_metric_the_dashboards_and_alerts_name_is_exported_by_a_running_server()
+    public async Task Every_metric_and_label_the_dashboards_and_alerts_name_is_exported_by_a_running_server()
     {
         var files = Directory.GetFiles(Path.Combine(DeployTools.Deploy, "grafana"), "*.json")
             .Concat(Directory.GetFiles(Path.Combine(DeployTools.Deploy, "prometheus"), "*.yaml"))
@@ -26,13 +29,24 @@ public sealed partial class MonitoringQueryTests
 
         var exported = await ScrapeAfterTrafficAsync();
 
-        var missing = found!
-            .SelectMany(e => e!["metrics"]!.AsArray().Select(m => (Metric: (string)m!, Where: $"{Path.GetFileName((string)e["file"]!)} {e["where"]}")))
-            .Where(m => !exported.Contains(m.Metric))
-            .Select(m => $"{m.Metric} ({m.Where})")
+        var expressions = found!.Select(e => (
+            Where: $"{Path.GetFileName((string)e!["file"]!)} {e["where"]}",
+            Metrics: e["metrics"]!.AsArray().Select(m => (string)m!).ToList(),
+            Labels: e["labels"]!.AsArray().Select(l => (string)l!).ToList())).ToList();
+        Assert.True(expressions.Sum(e => e.Metrics.Count) > 10, "the check found too few metric names to be credible");
+        var missing = expressions
+            .SelectMany(e => e.Metrics.Where(m => !exported.ContainsKey(m)).Select(m => $"{m} ({e.Where})"))
             .ToList();
         Assert.True(missing.Count == 0, "Not exported by the server: " + string.Join("; ", missing));
-        Assert.True(found!.Sum(e => e!["metrics"]!.AsArray().Count) > 10, "the check found too few metric names to be credible");
+
+        // Every label an expression matches, groups or joins on, or shows in a legend or an annotation, is on one of
+        // its metrics, or is one Prometheus adds to every scraped series.
+        var unlabelled = expressions
+            .SelectMany(e => e.Labels
+                .Where(l => !ScrapeLabels.Contains(l) && !e.Metrics.Any(m => exported[m].Contains(l)))
+                .Select(l => $"{l} ({e.Where})"))
+            .ToList();
+        Assert.True(unlabelled.Count == 0, "Labels on none of the expression's metrics: " + string.Join("; ", unlabelled));
     }
 
     [Fact]
@@ -50,8 +64,8 @@ public sealed partial class MonitoringQueryTests
         }
     }
 
-    /// <summary>The names of the samples a server exports after one batch went from its POST to the reads.</summary>
-    private static async Task<HashSet<string>> ScrapeAfterTrafficAsync()
+    /// <summary>The samples a server exports after one batch went from its POST to the reads: name → its label names.</summary>
+    private static async Task<Dictionary<string, HashSet<string>>> ScrapeAfterTrafficAsync()
     {
         using var dir = new TempDirectory("vh-monitoring");
         await using var server = InProcessHost.Start(dir.Path, new Dictionary<string, string?>());
@@ -66,9 +80,24 @@ public sealed partial class MonitoringQueryTests
             t => t.Contains("vh_end_to_end_latency_seconds_bucket", StringComparison.Ordinal),
             TimeSpan.FromSeconds(30),
             "the end-to-end histogram on /metrics");
-        return [.. SampleName().Matches(text).Select(m => m.Groups[1].Value)];
+        var samples = new Dictionary<string, HashSet<string>>(StringComparer.Ordinal);
+        foreach (Match sample in Sample().Matches(text))
+        {
+            if (!samples.TryGetValue(sample.Groups["name"].Value, out var labels))
+            {
+                samples[sample.Groups["name"].Value] = labels = new HashSet<string>(StringComparer.Ordinal);
+            }
+
+            labels.UnionWith(LabelName().Matches(sample.Groups["labels"].Value).Select(l => l.Groups[1].Value));
+        }
+
+        return samples;
     }
 
-    [GeneratedRegex(@"^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{| )", RegexOptions.Multiline)]
-    private static partial Regex SampleName();
+    /// <summary>One sample line of the text format: its name and, if it has any, its labels.</summary>
+    [GeneratedRegex(@"^(?<name>[a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(?<labels>[^}]*)\})? ", RegexOptions.Multiline)]
+    private static partial Regex Sample();
+
+    [GeneratedRegex(@"([a-zA-Z_][a-zA-Z0-9_]*)=""")]
+    private static partial Regex LabelName();
 }
