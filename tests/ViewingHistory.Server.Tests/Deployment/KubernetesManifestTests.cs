@@ -1,5 +1,8 @@
 using System.Reflection;
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
 using ViewingHistory.Pipeline.Archive;
 using ViewingHistory.Pipeline.Processing;
 using ViewingHistory.Queue.JetStream;
@@ -132,6 +135,10 @@ public sealed class KubernetesManifestTests
 
         var ready = await server.WaitReadyAsync();
         Assert.Equal(["ingest", "processor", "api"], ready["roles"]!.AsObject().Select(r => r.Key));
+
+        // check.mjs holds every grace period to DrainDelay + the host's ShutdownTimeout, which it takes to be 20 s.
+        var shutdown = server.Services.GetRequiredService<IOptions<HostOptions>>().Value.ShutdownTimeout;
+        Assert.True(shutdown == TimeSpan.FromSeconds(20), $"ShutdownTimeout is {shutdown}: change deploy/tools/check.mjs and the grace periods with it");
     }
 
     internal static async Task<List<JsonObject>> RenderAndCheckAsync(string overlay)

@@ -54,14 +54,20 @@ public sealed partial class MonitoringQueryTests
     {
         using var dir = new TempDirectory("vh-ready-gauge");
         await using var server = InProcessHost.Start(dir.Path, new Dictionary<string, string?>());
+        var roles = new[] { "ingest", "processor", "api" };
+        bool AllOne(string metrics) => roles.All(role => new Regex($@"^vh_role_ready\{{[^}}]*role=""{role}""[^}}]*\}} 1( |$)", RegexOptions.Multiline).IsMatch(metrics));
+
+        // Before the first check every role shows 0 (the process counts as starting); the gauge shows the last finished
+        // check, so once the process is ready a scrape shows 1 for each role (at once, unless a check that ends on a
+        // busy machine's timeout comes in between: hence the wait).
+        var first = await server.Client.GetStringAsync(new Uri("/metrics", UriKind.Relative));
+        Assert.All(roles, role => Assert.Matches(new Regex($@"^vh_role_ready\{{[^}}]*role=""{role}""[^}}]*\}} [01]( |$)", RegexOptions.Multiline), first));
         await server.WaitReadyAsync();
-
-        var text = await server.Client.GetStringAsync(new Uri("/metrics", UriKind.Relative));
-
-        foreach (var role in new[] { "ingest", "processor", "api" })
-        {
-            Assert.Matches(new Regex($@"^vh_role_ready\{{[^}}]*role=""{role}""[^}}]*\}} 1( |$)", RegexOptions.Multiline), text);
-        }
+        await Eventually.UntilAsync(
+            () => server.Client.GetStringAsync(new Uri("/metrics", UriKind.Relative)),
+            AllOne,
+            TimeSpan.FromSeconds(30),
+            "vh_role_ready 1 for every role");
     }
 
     /// <summary>The samples a server exports after one batch went from its POST to the reads: name → its label names.</summary>
