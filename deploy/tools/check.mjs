@@ -37,7 +37,7 @@ if (mode === "manifests") {
         continue;
       }
       const obj = doc.toJS();
-      if (obj !== null) objects.push({ file, obj });
+      if (obj != null) objects.push({ file, obj });
     }
   }
   if (objects.length === 0) problems.push("no objects rendered");
