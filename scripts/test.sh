@@ -10,11 +10,21 @@ ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/n
 id postgres >/dev/null 2>&1 || need+=(postgresql)
 # The browser tests drive Debian's chromium with Playwright (Playwright's own browser download is not possible here).
 [ -x /usr/bin/chromium ] || need+=(chromium)
+# The offline checks of deploy/ (tests/ViewingHistory.Server.Tests/Deployment): kubectl renders the kustomize overlays,
+# node runs deploy/tools/check.mjs (schemas, PromQL).
+command -v kubectl >/dev/null 2>&1 || need+=(kubernetes-client)
+{ command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; } || need+=(nodejs npm)
 if [ ${#need[@]} -gt 0 ]; then
   echo "Installing: ${need[*]}"
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
+# deploy/tools' npm packages, as its lock file pins them; installed again only when the lock file changed.
+if ! cmp -s deploy/tools/package-lock.json deploy/tools/node_modules/.installed-lock 2>/dev/null; then
+  npm ci --prefix deploy/tools --no-audit --no-fund --loglevel=error
+  cp deploy/tools/package-lock.json deploy/tools/node_modules/.installed-lock
 fi
 
 dotnet build ViewingHistory.slnx -c Release -nologo -clp:ErrorsOnly

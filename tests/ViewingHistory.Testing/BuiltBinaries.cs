@@ -7,15 +7,7 @@ public static class BuiltBinaries
     public static string Dll(string project, string assembly)
     {
         var configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Release" : "Debug";
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "ViewingHistory.slnx")))
-            {
-                var dll = Path.Combine(dir.FullName, "src", project, "bin", configuration, "net10.0", assembly + ".dll");
-                return File.Exists(dll) ? dll : throw new FileNotFoundException($"Build {project} first ({configuration}): {dll} is missing.");
-            }
-        }
-
-        throw new DirectoryNotFoundException("The repository root (ViewingHistory.slnx) was not found above " + AppContext.BaseDirectory);
+        var dll = Path.Combine(Repository.Root(), "src", project, "bin", configuration, "net10.0", assembly + ".dll");
+        return File.Exists(dll) ? dll : throw new FileNotFoundException($"Build {project} first ({configuration}): {dll} is missing.");
     }
 }

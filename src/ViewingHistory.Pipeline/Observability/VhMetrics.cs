@@ -66,6 +66,7 @@ public sealed class VhMetrics : IDisposable
 
         _ingested.Add(0);
         _processed.Add(0);
+        _deadLettered.Add(0);
         _meter.CreateObservableGauge("vh_queue_lag_events", () => _lag(), description: "Events appended to the queue and not yet applied by the processors.");
         _meter.CreateObservableGauge("vh_dlq_events", () => _dlq(), description: "Entries in the dead-letter queue.");
     }

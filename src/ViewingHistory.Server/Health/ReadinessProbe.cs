@@ -24,6 +24,10 @@ internal sealed class ReadinessProbe
     private readonly CachedProbe _appends;
     private readonly CachedProbe _consumers;
     private readonly CachedProbe _store;
+    private readonly Lock _lastGate = new();
+    private ReadinessReport? _last;
+    private long _checksStarted;
+    private long _lastStarted;
 
     public ReadinessProbe(
         ServiceOptions service,
@@ -55,12 +59,46 @@ internal sealed class ReadinessProbe
         .. _roles.HasFlag(ServiceRoles.Api) ? [Api] : Array.Empty<string>(),
     ];
 
+    /// <summary>
+    /// The report of the last check that finished; before the first one, every role failing (the process is starting).
+    /// The readiness gauge reads it (<see cref="ReadinessMetrics"/>): a scrape cannot wait for the engines.
+    /// </summary>
+    public ReadinessReport Last
+    {
+        get
+        {
+            lock (_lastGate)
+            {
+                return _last ?? NotServing();
+            }
+        }
+    }
+
     /// <summary>Checks every role this process plays; answers within about a second whatever the engines do.</summary>
     public async Task<ReadinessReport> CheckAsync()
     {
+        var started = Interlocked.Increment(ref _checksStarted);
+        var report = await CheckNowAsync();
+        lock (_lastGate)
+        {
+            // Checks overlap (a balancer, the kubelet, a scrape): a slow one that ends late must not hide a newer answer.
+            if (started > _lastStarted)
+            {
+                _lastStarted = started;
+                _last = report;
+            }
+        }
+
+        return report;
+    }
+
+    private ReadinessReport NotServing() => new([.. Roles.Select(r => KeyValuePair.Create(r, false))], Serving: false, null, null, null);
+
+    private async Task<ReadinessReport> CheckNowAsync()
+    {
         if (_lifecycle.IsStarting || _lifecycle.IsDraining)
         {
-            return new ReadinessReport([.. Roles.Select(r => KeyValuePair.Create(r, false))], Serving: false, null, null, null);
+            return NotServing();
         }
 
         var ingest = _roles.HasFlag(ServiceRoles.Ingest);

@@ -127,6 +127,7 @@ internal static class ViewingHistoryHostingExtensions
 
         services.AddSingleton<ServiceLifecycle>();
         services.AddSingleton<ReadinessProbe>();
+        services.AddSingleton<ReadinessMetrics>();
         if (service.DrainDelay > TimeSpan.Zero)
         {
             services.AddHostedService<ShutdownDrain>();
@@ -172,6 +173,9 @@ internal static class ViewingHistoryHostingExtensions
     public static WebApplication MapViewingHistory(this WebApplication app)
     {
         var roles = app.Services.GetRequiredService<ServiceOptions>().Roles;
+
+        // The readiness gauge exists from the first scrape on, whether or not anything has asked /health/ready yet.
+        _ = app.Services.GetRequiredService<ReadinessMetrics>();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         if (roles.HasFlag(ServiceRoles.Api))

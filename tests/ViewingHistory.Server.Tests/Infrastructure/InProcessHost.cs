@@ -1,5 +1,8 @@
+using System.Net;
+using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using ViewingHistory.Testing;
 
 namespace ViewingHistory.Server.Tests.Infrastructure;
 
@@ -41,6 +44,21 @@ public sealed class InProcessHost : IAsyncDisposable
         }
 
         return new InProcessHost(new Factory(all));
+    }
+
+    /// <summary>Polls <c>/health/ready</c> until it answers 200 <c>ready</c> (engines initialized, every role ok); its body.</summary>
+    public async Task<JsonObject> WaitReadyAsync()
+    {
+        var ready = await Eventually.UntilAsync(
+            async () =>
+            {
+                using var response = await Client.GetAsync(new Uri("/health/ready", UriKind.Relative));
+                return response.StatusCode == HttpStatusCode.OK ? JsonNode.Parse(await response.Content.ReadAsStringAsync())?.AsObject() : null;
+            },
+            r => (string?)r?["status"] == "ready",
+            TimeSpan.FromSeconds(30),
+            "the server to be ready");
+        return ready!;
     }
 
     public async ValueTask DisposeAsync()
