@@ -10,11 +10,20 @@ ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/n
 id postgres >/dev/null 2>&1 || need+=(postgresql)
 # The browser tests drive Debian's chromium with Playwright (Playwright's own browser download is not possible here).
 [ -x /usr/bin/chromium ] || need+=(chromium)
+# The OpenAPI linter (ApiDocumentTests) is an npm package: npm from Debian where it is missing.
+command -v npm >/dev/null 2>&1 || need+=(npm)
 if [ ${#need[@]} -gt 0 ]; then
   echo "Installing: ${need[*]}"
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
+# @redocly/cli, pinned, into the checkout (not global): the test that lints the served OpenAPI document runs it from here.
+REDOCLY_VERSION=2.77.0
+if [ "$(cat .tools/openapi-lint/version 2>/dev/null)" != "$REDOCLY_VERSION" ]; then
+  npm install --no-save --no-audit --no-fund --loglevel=error --prefix .tools/openapi-lint "@redocly/cli@$REDOCLY_VERSION" >/dev/null
+  echo "$REDOCLY_VERSION" > .tools/openapi-lint/version
 fi
 
 dotnet build ViewingHistory.slnx -c Release -nologo -clp:ErrorsOnly

@@ -7,12 +7,18 @@ public static class BuiltBinaries
     public static string Dll(string project, string assembly)
     {
         var configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Release" : "Debug";
+        var dll = Path.Combine(RepositoryRoot(), "src", project, "bin", configuration, "net10.0", assembly + ".dll");
+        return File.Exists(dll) ? dll : throw new FileNotFoundException($"Build {project} first ({configuration}): {dll} is missing.");
+    }
+
+    /// <summary>The checkout the tests were built from (where <c>ViewingHistory.slnx</c> is).</summary>
+    public static string RepositoryRoot()
+    {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {
             if (File.Exists(Path.Combine(dir.FullName, "ViewingHistory.slnx")))
             {
-                var dll = Path.Combine(dir.FullName, "src", project, "bin", configuration, "net10.0", assembly + ".dll");
-                return File.Exists(dll) ? dll : throw new FileNotFoundException($"Build {project} first ({configuration}): {dll} is missing.");
+                return dir.FullName;
             }
         }
 
