@@ -137,6 +137,7 @@ internal static class ViewingHistoryHostingExtensions
         services.AddOpenTelemetry().WithMetrics(metrics => metrics
             .AddMeter(VhMetrics.MeterName)
             .AddPrometheusExporter());
+        builder.AddTracing();
 
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
