@@ -27,6 +27,13 @@ if ! cmp -s deploy/tools/package-lock.json deploy/tools/node_modules/.installed-
   cp deploy/tools/package-lock.json deploy/tools/node_modules/.installed-lock
 fi
 
+# @redocly/cli, pinned, into the checkout (not global): the test that lints the served OpenAPI document runs it from here.
+REDOCLY_VERSION=2.77.0
+if [ "$(cat .tools/openapi-lint/version 2>/dev/null)" != "$REDOCLY_VERSION" ]; then
+  npm install --no-save --no-audit --no-fund --loglevel=error --prefix .tools/openapi-lint "@redocly/cli@$REDOCLY_VERSION" >/dev/null
+  echo "$REDOCLY_VERSION" > .tools/openapi-lint/version
+fi
+
 dotnet build ViewingHistory.slnx -c Release -nologo -clp:ErrorsOnly
 # One test assembly at a time: the machines have 2 cores, and several suites start servers.
 dotnet test ViewingHistory.slnx -c Release --no-build -nologo -m:1 -- RunConfiguration.TestSessionTimeout=1500000 "$@"

@@ -20,7 +20,49 @@ public sealed class SerializationTests
         Assert.Equal(batch.Events, decoded.Events);
     }
 
+    [Fact]
+    public void A_batch_without_a_trace_encodes_as_format_v1_byte_for_byte_as_before_traces()
+    {
+        // Hand-written v1 bytes (the format entries in existing logs have): one event, no device.
+        byte[] v1 =
+        [
+            1, 123, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0,
+            2, (byte)'e', (byte)'1', 2, (byte)'m', (byte)'1', 2, (byte)'t', (byte)'1', 2, (byte)'s', (byte)'1',
+            7, 0, 0, 0, (byte)PlaybackEventType.Pause, 10, 0, 0, 0, 0, 0, 0, 0, 20, 0, 0, 0, 0, 0, 0, 0, 5, 0, 0, 0, 0, 0, 0, 0,
+            255,
+        ];
+        var batch = new AcceptedBatch(123, [new PlaybackEvent("e1", "m1", "t1", "s1", 7, PlaybackEventType.Pause, 10, 20, 5, null)]);
+
+        var decoded = EventBatchCodec.Decode(v1);
+
+        Assert.Equal(batch.Events, decoded.Events);
+        Assert.Equal(default, decoded.Trace);
+        Assert.Equal(v1, EventBatchCodec.Encode(batch));
+    }
+
+    [Fact]
+    public void A_traced_batch_carries_its_trace_context_through_the_codec_as_format_v2()
+    {
+        var trace = new System.Diagnostics.ActivityContext(
+            System.Diagnostics.ActivityTraceId.CreateRandom(), System.Diagnostics.ActivitySpanId.CreateRandom(), System.Diagnostics.ActivityTraceFlags.Recorded);
+        var batch = new AcceptedBatch(123, [new PlaybackEvent("e1", "m1", "t1", "s1", 7, PlaybackEventType.Pause, 10, 20, 5, "tv")]) { Trace = trace };
+
+        var bytes = EventBatchCodec.Encode(batch);
+        var decoded = EventBatchCodec.Decode(bytes);
+
+        Assert.Equal(2, bytes[0]);
+        Assert.Equal(EventBatchCodec.Encode(batch with { Trace = default }).Length + 25, bytes.Length);
+        Assert.True(EventBatchCodec.TryReadEventCount(bytes, out var count));
+        Assert.Equal(1, count);
+        Assert.Equal(batch.Events, decoded.Events);
+        Assert.Equal(trace.TraceId, decoded.Trace.TraceId);
+        Assert.Equal(trace.SpanId, decoded.Trace.SpanId);
+        Assert.Equal(trace.TraceFlags, decoded.Trace.TraceFlags);
+    }
+
     [Theory]
+    // A v2 header cut inside its trace context.
+    [InlineData(new byte[] { 2, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 1, 2, 3 })]
     [InlineData(new byte[] { })]
     [InlineData(new byte[] { 9, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0 })]
     [InlineData(new byte[] { 1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 5, 65 })]

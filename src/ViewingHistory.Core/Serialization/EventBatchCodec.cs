@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
+using System.Diagnostics;
 using System.Text;
 using ViewingHistory.Core.Events;
 
@@ -10,12 +11,18 @@ namespace ViewingHistory.Core.Serialization;
 /// <c>[version:1][acceptedAtMs:8][count:4]</c> then per event: eventId, memberId, titleId, sessionId as
 /// <c>[len:1][utf8]</c>, seq:4, type:1, positionMs:8, durationMs:8, timestampMs:8, device as <c>[len:1][utf8]</c>
 /// with 255 meaning absent. Little-endian.
+/// Format v2 is v1 with the trace context of the ingest span after the count: <c>[traceId:16][spanId:8][flags:1]</c>.
+/// It is written only for a batch that carries one (<see cref="AcceptedBatch.Trace"/>: tracing recorded its ingest
+/// span), so without tracing every entry is v1, byte for byte as before; both decode, so entries written before
+/// traces existed still do.
 /// </summary>
 public static class EventBatchCodec
 {
     private const byte Version = 1;
+    private const byte TracedVersion = 2;
     private const byte Absent = 255;
     private const int HeaderLength = 13;
+    private const int TraceLength = 25;
 
     // Smallest encoded event: four one-byte string lengths, 29 fixed bytes, the device's length byte.
     private const int MinEventLength = 34;
@@ -29,11 +36,20 @@ public static class EventBatchCodec
 
     public static void Encode(AcceptedBatch batch, IBufferWriter<byte> writer)
     {
-        var head = writer.GetSpan(HeaderLength);
-        head[0] = Version;
+        var trace = batch.Trace;
+        var traced = trace != default;
+        var head = writer.GetSpan(HeaderLength + TraceLength);
+        head[0] = traced ? TracedVersion : Version;
         BinaryPrimitives.WriteInt64LittleEndian(head[1..], batch.AcceptedAtMs);
         BinaryPrimitives.WriteInt32LittleEndian(head[9..], batch.Events.Count);
-        writer.Advance(HeaderLength);
+        if (traced)
+        {
+            trace.TraceId.CopyTo(head.Slice(HeaderLength, 16));
+            trace.SpanId.CopyTo(head.Slice(HeaderLength + 16, 8));
+            head[HeaderLength + 24] = (byte)trace.TraceFlags;
+        }
+
+        writer.Advance(traced ? HeaderLength + TraceLength : HeaderLength);
         foreach (var e in batch.Events)
         {
             WriteString(writer, e.EventId);
@@ -56,17 +72,19 @@ public static class EventBatchCodec
     /// fetches by it. False (and 0) when <paramref name="data"/> does not start with a format v1 header, or its count
     /// cannot fit in the bytes that follow; the count of such an entry is 0 wherever it is asked, so it adds up the same
     /// at append, at a start-up scan and at acknowledgement. A true answer does not promise that the rest decodes.
+    /// Format v2 counts the same way.
     /// </summary>
     public static bool TryReadEventCount(ReadOnlySpan<byte> data, out int count)
     {
         count = 0;
-        if (data.Length < HeaderLength || data[0] != Version)
+        var headerLength = HeaderLengthOf(data);
+        if (headerLength == 0)
         {
             return false;
         }
 
         var header = BinaryPrimitives.ReadInt32LittleEndian(data[9..]);
-        if (header < 0 || (long)header * MinEventLength > data.Length - HeaderLength)
+        if (header < 0 || (long)header * MinEventLength > data.Length - headerLength)
         {
             return false;
         }
@@ -80,9 +98,10 @@ public static class EventBatchCodec
     {
         try
         {
-            if (data.Length < HeaderLength || data[0] != Version)
+            var headerLength = HeaderLengthOf(data);
+            if (headerLength == 0)
             {
-                throw new FormatException($"Not an event batch of format v{Version}.");
+                throw new FormatException($"Not an event batch of format v{Version} or v{TracedVersion}.");
             }
 
             var acceptedAt = BinaryPrimitives.ReadInt64LittleEndian(data[1..]);
@@ -92,7 +111,12 @@ public static class EventBatchCodec
                 throw new FormatException("Corrupt event count.");
             }
 
-            var pos = HeaderLength;
+            var trace = headerLength == HeaderLength ? default : new ActivityContext(
+                ActivityTraceId.CreateFromBytes(data.Slice(HeaderLength, 16)),
+                ActivitySpanId.CreateFromBytes(data.Slice(HeaderLength + 16, 8)),
+                (ActivityTraceFlags)data[HeaderLength + 24],
+                isRemote: true);
+            var pos = headerLength;
             var events = new PlaybackEvent[count];
             for (var i = 0; i < count; i++)
             {
@@ -121,7 +145,7 @@ public static class EventBatchCodec
                 throw new FormatException("Trailing bytes after the batch.");
             }
 
-            return new AcceptedBatch(acceptedAt, events);
+            return new AcceptedBatch(acceptedAt, events) { Trace = trace };
         }
         catch (Exception ex) when (ex is ArgumentOutOfRangeException or IndexOutOfRangeException)
         {
@@ -131,6 +155,14 @@ public static class EventBatchCodec
             throw new FormatException("Truncated event batch.", ex);
         }
     }
+
+    /// <summary>The header's length by its version byte (with the trace context in v2); 0 for bytes that start no batch.</summary>
+    private static int HeaderLengthOf(ReadOnlySpan<byte> data) => data.Length == 0 ? 0 : data[0] switch
+    {
+        Version when data.Length >= HeaderLength => HeaderLength,
+        TracedVersion when data.Length >= HeaderLength + TraceLength => HeaderLength + TraceLength,
+        _ => 0,
+    };
 
     private static void WriteString(IBufferWriter<byte> writer, string? value)
     {

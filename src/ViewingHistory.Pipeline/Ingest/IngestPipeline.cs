@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using ViewingHistory.Core.Diagnostics;
 using ViewingHistory.Core.Events;
 using ViewingHistory.Core.History;
 using ViewingHistory.Pipeline.Observability;
@@ -28,7 +29,12 @@ public sealed class IngestPipeline(
     {
         var started = Stopwatch.GetTimestamp();
         var current = options.Current;
-        var batch = new AcceptedBatch(time.GetUtcNow().ToUnixTimeMilliseconds(), events);
+
+        // Null (and free) unless a tracer listens; the batch then carries this span's context through the queue, so
+        // the processor's apply span can link back to it.
+        using var activity = VhTracing.Source.StartActivity("ingest", ActivityKind.Producer);
+        activity?.SetTag("vh.events", events.Count);
+        var batch = new AcceptedBatch(time.GetUtcNow().ToUnixTimeMilliseconds(), events) { Trace = VhTracing.CurrentRecorded() };
         await queue.AppendAsync(batch, cancellationToken);
 
         var syncEvents = SyncPathEvents(events, current);

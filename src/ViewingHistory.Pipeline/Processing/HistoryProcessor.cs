@@ -128,6 +128,8 @@ public sealed partial class HistoryProcessor
             }
         }
 
+        // The store's spans (Npgsql's commands, the SQLite transaction) become its children.
+        using var activity = ApplyTracing.Start(_target.ConsumerName, entries, events);
         var applies = new List<Task<ApplyResult>>(workers);
         foreach (var part in parts)
         {

@@ -2,6 +2,7 @@ using NATS.Client.Core;
 using NATS.Client.JetStream;
 using NATS.Client.JetStream.Models;
 using Polly.Timeout;
+using ViewingHistory.Core.Diagnostics;
 using ViewingHistory.Core.Serialization;
 
 namespace ViewingHistory.Queue.JetStream;
@@ -259,7 +260,13 @@ public sealed class JetStreamConsumer : IQueueConsumer
         var deliveries = (int)Math.Min(int.MaxValue, msg.Metadata?.NumDelivered ?? 1);
         try
         {
-            return new QueueEntry(id, EventBatchCodec.Decode(payload), payload, deliveries, null);
+            var batch = EventBatchCodec.Decode(payload);
+            if (msg.Headers is { } headers && headers.TryGetValue(VhTracing.IngestTraceHeader, out var trace))
+            {
+                batch = batch with { Trace = VhTracing.ParseTraceParent(trace.ToString()) };
+            }
+
+            return new QueueEntry(id, batch, payload, deliveries, null);
         }
         catch (FormatException ex)
         {

@@ -5,6 +5,7 @@ using NATS.Client.JetStream.Models;
 using Polly;
 using Polly.Retry;
 using Polly.Timeout;
+using System.Diagnostics;
 using ViewingHistory.Core.Diagnostics;
 using ViewingHistory.Core.Events;
 using ViewingHistory.Core.Serialization;
@@ -134,6 +135,14 @@ public sealed partial class JetStreamEventQueue : IEventQueue
     /// <inheritdoc />
     public async ValueTask AppendAsync(AcceptedBatch batch, CancellationToken cancellationToken)
     {
+        // The ingest span's context goes in a header, not the payload: the payload stays format v1 for any reader.
+        NatsHeaders? headers = null;
+        if (batch.Trace != default)
+        {
+            headers = new NatsHeaders { [VhTracing.IngestTraceHeader] = VhTracing.TraceParent(batch.Trace) };
+            batch = batch with { Trace = default };
+        }
+
         var payload = EventBatchCodec.Encode(batch);
         var max = _connection.ServerInfo?.MaxPayload ?? int.MaxValue;
         if (payload.Length > max)
@@ -143,7 +152,7 @@ public sealed partial class JetStreamEventQueue : IEventQueue
             throw new InvalidOperationException($"A batch of {batch.Events.Count} events encodes to {payload.Length} bytes, over the server's max_payload of {max}.");
         }
 
-        await PublishAsync(_options.BatchSubject, payload, BatchId.Of(batch), headers: null, cancellationToken);
+        await PublishAsync(_options.BatchSubject, payload, BatchId.Of(batch), headers, cancellationToken);
         CountSeen(batch.Events.Count, 1);
     }
 

@@ -4,6 +4,7 @@ using ViewingHistory.Server.Auth;
 using ViewingHistory.Server.Configuration;
 using ViewingHistory.Server.Health;
 using ViewingHistory.Server.Json;
+using ViewingHistory.Server.OpenApi;
 
 namespace ViewingHistory.Server.Endpoints;
 
@@ -21,7 +22,8 @@ internal static class AdminEndpoints
         v1.MapGet("/admin/status", ReadStatusAsync)
             .RequireAuthorization(Policies.Service)
             .WithName("AdminStatus")
-            .WithSummary("Pipeline mode, rollout percentage, roles, the health of the queue and the store, the readiness of each role, and whether consumption is paused.");
+            .WithSummary("Pipeline mode, rollout percentage, roles, the health of the queue and the store, the readiness of each role, and whether consumption is paused.")
+            .Answers<AdminStatusDto>(StatusCodes.Status200OK);
         v1.MapPost("/admin/consumption/pause", (ConsumptionControl control) =>
             {
                 control.Pause();
@@ -29,7 +31,8 @@ internal static class AdminEndpoints
             })
             .RequireAuthorization(Policies.Service)
             .WithName("PauseConsumption")
-            .WithSummary("Stops this process's processors and archive from fetching new deliveries; ingest goes on and the queue keeps what arrives. Idempotent.");
+            .WithSummary("Stops this process's processors and archive from fetching new deliveries; ingest goes on and the queue keeps what arrives. Idempotent.")
+            .Answers<ConsumptionDto>(StatusCodes.Status200OK);
         v1.MapPost("/admin/consumption/resume", (ConsumptionControl control) =>
             {
                 control.Resume();
@@ -37,7 +40,8 @@ internal static class AdminEndpoints
             })
             .RequireAuthorization(Policies.Service)
             .WithName("ResumeConsumption")
-            .WithSummary("Resumes consumption where it stopped. Idempotent.");
+            .WithSummary("Resumes consumption where it stopped. Idempotent.")
+            .Answers<ConsumptionDto>(StatusCodes.Status200OK);
         return v1;
     }
 

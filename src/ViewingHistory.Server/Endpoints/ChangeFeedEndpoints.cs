@@ -2,6 +2,7 @@ using System.Globalization;
 using ViewingHistory.Pipeline;
 using ViewingHistory.Server.Auth;
 using ViewingHistory.Server.Json;
+using ViewingHistory.Server.OpenApi;
 
 namespace ViewingHistory.Server.Endpoints;
 
@@ -13,7 +14,10 @@ internal static class ChangeFeedEndpoints
         v1.MapGet("/changes", ReadChangesAsync)
             .RequireAuthorization(Policies.Service)
             .WithName("ReadChanges")
-            .WithSummary("Item changes after a position, oldest first.");
+            .WithSummary("Item changes after a position, oldest first.")
+            .Answers<ChangesDto>(StatusCodes.Status200OK, 400, 503)
+            .WithQuery("after", "integer", "The position to read after: an integer from 0 (default 0, the oldest change retained).")
+            .WithQuery("limit", "integer", "Changes per page: 1 to 1000, default 100.");
         return v1;
     }
 

@@ -1,6 +1,8 @@
 using ViewingHistory.Core.History;
 using ViewingHistory.Pipeline;
 using ViewingHistory.Server.Auth;
+using ViewingHistory.Server.Json;
+using ViewingHistory.Server.OpenApi;
 
 namespace ViewingHistory.Server.Endpoints;
 
@@ -16,7 +18,10 @@ internal static class ContinueWatchingEndpoints
         v1.MapGet("/members/{memberId}/continue-watching", ReadPageAsync)
             .RequireAuthorization(Policies.Member)
             .WithName("ReadContinueWatching")
-            .WithSummary("A page of the member's titles in progress (progress at least 0.01, not completed), newest first.");
+            .WithSummary("A page of the member's titles in progress (progress at least 0.01, not completed), newest first.")
+            .Answers<HistoryPageDto>(StatusCodes.Status200OK, 400, 503).AnswersNotModified()
+            .WithQuery("limit", "integer", "Items per page: 1 to 100, default 20.")
+            .WithQuery("cursor", "string", "nextCursor of the previous continue-watching page (opaque; a history cursor is a 400).");
         return v1;
     }
 

@@ -2,6 +2,7 @@ using ViewingHistory.Core.Validation;
 using ViewingHistory.Queue;
 using ViewingHistory.Server.Auth;
 using ViewingHistory.Server.Json;
+using ViewingHistory.Server.OpenApi;
 
 namespace ViewingHistory.Server.Endpoints;
 
@@ -16,11 +17,17 @@ internal static class DeadLetterEndpoints
     public static RouteGroupBuilder MapDeadLetters(this RouteGroupBuilder v1)
     {
         var dlq = v1.MapGroup("/admin/dead-letters").RequireAuthorization(Policies.Service);
-        dlq.MapGet("", ListAsync).WithName("ListDeadLetters").WithSummary("The oldest dead letters, with their reasons.");
-        dlq.MapPost("/replay", ReplayAllAsync).WithName("ReplayDeadLetters").WithSummary("Appends every dead letter to the queue again.");
-        dlq.MapPost("/{id}/replay", ReplayOneAsync).WithName("ReplayDeadLetter").WithSummary("Appends one dead letter to the queue again.");
-        dlq.MapDelete("", PurgeAllAsync).WithName("PurgeDeadLetters").WithSummary("Removes every dead letter.");
-        dlq.MapDelete("/{id}", PurgeOneAsync).WithName("PurgeDeadLetter").WithSummary("Removes one dead letter.");
+        dlq.MapGet("", ListAsync).WithName("ListDeadLetters").WithSummary("The oldest dead letters, with their reasons.")
+            .Answers<DeadLetterListDto>(StatusCodes.Status200OK, 400, 503)
+            .WithQuery("limit", "integer", "Dead letters to list: 1 to 1000, default 100.");
+        dlq.MapPost("/replay", ReplayAllAsync).WithName("ReplayDeadLetters").WithSummary("Appends every dead letter to the queue again.")
+            .Answers<DeadLetterReplayedDto>(StatusCodes.Status200OK, 503);
+        dlq.MapPost("/{id}/replay", ReplayOneAsync).WithName("ReplayDeadLetter").WithSummary("Appends one dead letter to the queue again.")
+            .Answers<DeadLetterReplayedDto>(StatusCodes.Status200OK, 400, 404, 503);
+        dlq.MapDelete("", PurgeAllAsync).WithName("PurgeDeadLetters").WithSummary("Removes every dead letter.")
+            .Answers<DeadLetterPurgedDto>(StatusCodes.Status200OK, 503);
+        dlq.MapDelete("/{id}", PurgeOneAsync).WithName("PurgeDeadLetter").WithSummary("Removes one dead letter.")
+            .Answers(StatusCodes.Status204NoContent, 400, 404, 503);
         return v1;
     }
 

@@ -4,6 +4,7 @@ using ViewingHistory.Core.Validation;
 using ViewingHistory.Pipeline;
 using ViewingHistory.Server.Auth;
 using ViewingHistory.Server.Json;
+using ViewingHistory.Server.OpenApi;
 
 namespace ViewingHistory.Server.Endpoints;
 
@@ -16,10 +17,16 @@ internal static class HistoryEndpoints
     public static RouteGroupBuilder MapHistory(this RouteGroupBuilder v1)
     {
         var members = v1.MapGroup("/members/{memberId}/history").RequireAuthorization(Policies.Member);
-        members.MapGet("", ReadPageAsync).WithName("ReadHistory").WithSummary("A page of the member's history, newest first.");
-        members.MapGet("/{titleId}", ReadItemAsync).WithName("ReadHistoryItem").WithSummary("One title of the member's history.");
-        members.MapDelete("/{titleId}", HideTitleAsync).WithName("HideTitle").WithSummary("Hides the title; idempotent.");
-        members.MapDelete("", HideAllAsync).WithName("HideAll").WithSummary("Hides every title of the member; idempotent.");
+        members.MapGet("", ReadPageAsync).WithName("ReadHistory").WithSummary("A page of the member's history, newest first.")
+            .Answers<HistoryPageDto>(StatusCodes.Status200OK, 400, 503).AnswersNotModified()
+            .WithQuery("limit", "integer", "Items per page: 1 to 100, default 20.")
+            .WithQuery("cursor", "string", "nextCursor of the previous page (opaque; a cursor the service did not issue is a 400).");
+        members.MapGet("/{titleId}", ReadItemAsync).WithName("ReadHistoryItem").WithSummary("One title of the member's history.")
+            .Answers<ItemDto>(StatusCodes.Status200OK, 400, 404, 503).AnswersNotModified();
+        members.MapDelete("/{titleId}", HideTitleAsync).WithName("HideTitle").WithSummary("Hides the title; idempotent.")
+            .Answers(StatusCodes.Status204NoContent, 400, 503);
+        members.MapDelete("", HideAllAsync).WithName("HideAll").WithSummary("Hides every title of the member; idempotent.")
+            .Answers(StatusCodes.Status204NoContent, 400, 503);
         return v1.MapContinueWatching();
     }
 

@@ -7,6 +7,7 @@ using ViewingHistory.Pipeline.Observability;
 using ViewingHistory.Queue;
 using ViewingHistory.Server.Auth;
 using ViewingHistory.Server.Json;
+using ViewingHistory.Server.OpenApi;
 using ViewingHistory.Store;
 
 namespace ViewingHistory.Server.Endpoints;
@@ -21,7 +22,9 @@ internal static class IngestEndpoints
             .RequireRateLimiting(IngestAdmission.RatePolicy)
             .WithInFlightLimit()
             .WithName("IngestPlaybackEvents")
-            .WithSummary("Accepts 1 to 500 playback events; 202 once they are durable.");
+            .WithSummary("Accepts 1 to 500 playback events; 202 once they are durable.")
+            .Accepts<PlaybackEventInput[]>(ApiAnswers.Json)
+            .Answers<IngestAccepted>(StatusCodes.Status202Accepted, 400, 413, 415, 503);
         return v1;
     }
 

@@ -1,5 +1,6 @@
 using ViewingHistory.Server.Health;
 using ViewingHistory.Server.Json;
+using ViewingHistory.Server.OpenApi;
 
 namespace ViewingHistory.Server.Endpoints;
 
@@ -18,14 +19,21 @@ internal static class OperationsEndpoints
         app.MapGet("/health/live", (HttpContext context) =>
             {
                 NoStore(context);
-                return Results.Text("""{"status":"live"}""", "application/json");
+                return Results.Json(new LiveDto("live"), ApiJsonContext.Default.LiveDto);
             })
             .WithName("Live")
-            .WithSummary("200 while the process runs.");
+            .WithSummary("200 while the process runs.")
+            .Answers<LiveDto>(StatusCodes.Status200OK);
         app.MapGet("/health/ready", ReadyAsync)
             .WithName("Ready")
-            .WithSummary("200 while at least one of this process's roles can do its work (ready or degraded), 503 when none can.");
-        app.MapPrometheusScrapingEndpoint("/metrics");
+            .WithSummary("200 while at least one of this process's roles can do its work (ready or degraded), 503 when none can.")
+            .Answers<ReadinessDto>(StatusCodes.Status200OK, 400, 404)
+            .AlsoAnswers<ReadinessDto>(StatusCodes.Status503ServiceUnavailable)
+            .WithQuery("role", "string", "ingest, processor or api: answer for that role alone (404 when the process does not play it).");
+        app.MapPrometheusScrapingEndpoint("/metrics")
+            .WithName("Metrics")
+            .WithSummary("The service's metrics in the Prometheus text format.")
+            .AnswersText(StatusCodes.Status200OK, "text/plain");
         return app;
     }
 

@@ -2,6 +2,7 @@ using ViewingHistory.Core.Validation;
 using ViewingHistory.Pipeline.Shadow;
 using ViewingHistory.Server.Auth;
 using ViewingHistory.Server.Json;
+using ViewingHistory.Server.OpenApi;
 
 namespace ViewingHistory.Server.Endpoints;
 
@@ -13,7 +14,8 @@ internal static class ShadowEndpoints
         v1.MapPost("/admin/shadow/compare", CompareAsync)
             .RequireAuthorization(Policies.Service)
             .WithName("CompareShadow")
-            .WithSummary("Compares members item by item between the sync store and the shadow store.");
+            .WithSummary("Compares members item by item between the sync store and the shadow store.")
+            .Answers<CompareResponse>(StatusCodes.Status200OK, 400, 409, 503);
         return v1;
     }
 

@@ -17,6 +17,7 @@ using ViewingHistory.Server.Feeds;
 using ViewingHistory.Server.Health;
 using ViewingHistory.Server.Json;
 using ViewingHistory.Server.Logging;
+using ViewingHistory.Server.OpenApi;
 
 namespace ViewingHistory.Server.Hosting;
 
@@ -118,6 +119,7 @@ internal static class ViewingHistoryHostingExtensions
         services.AddSingleton<IAuthorizationHandler, MemberAccessHandler>();
         services.AddIngestAdmission();
         services.AddProblemDetails();
+        services.AddApiDocument();
 
         // Every logger, whoever adds its provider, masks secrets (a NATS URL's password, Password= of a connection
         // string): engine exceptions quote the settings they were given.
@@ -136,6 +138,7 @@ internal static class ViewingHistoryHostingExtensions
         services.AddOpenTelemetry().WithMetrics(metrics => metrics
             .AddMeter(VhMetrics.MeterName)
             .AddPrometheusExporter());
+        builder.AddTracing();
 
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
@@ -187,7 +190,14 @@ internal static class ViewingHistoryHostingExtensions
         app.UseAuthorization();
         app.UseRateLimiter();
 
-        var v1 = app.MapGroup("/v1");
+        // Every endpoint is mapped under `routes` and documents itself in /openapi/v1.json with one call after
+        // WithName/WithSummary: `.Answers<TBody>(StatusCodes.Status200OK, 400, 404, 503)` (the success status and its
+        // body, then each problem+json status its handler answers; `.Answers(204, ...)` without a body), plus
+        // `.WithQuery(name, type, description)` for each query parameter read by hand. 401/403 (RequireAuthorization,
+        // with the credential kinds of its policy), 429 (RequireRateLimiting) and 500 are added here for all of them
+        // (OpenApi/ApiAnswers.cs). ApiDocumentTests fails for an endpoint mapped without Answers.
+        var routes = app.MapGroup(string.Empty).AddImpliedAnswers();
+        var v1 = routes.MapGroup("/v1");
         if (roles.HasFlag(ServiceRoles.Ingest))
         {
             v1.MapIngest();
@@ -202,7 +212,12 @@ internal static class ViewingHistoryHostingExtensions
             v1.MapDeadLetters();
         }
 
-        app.MapOperations();
+        routes.MapOperations();
+        if (roles.HasFlag(ServiceRoles.Api))
+        {
+            app.MapApiDocument();
+        }
+
         return app;
     }
 }

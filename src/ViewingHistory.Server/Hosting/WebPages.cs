@@ -4,7 +4,8 @@ using Microsoft.Extensions.FileProviders;
 namespace ViewingHistory.Server.Hosting;
 
 /// <summary>
-/// The people-facing pages in <c>wwwroot</c> (the member's viewing activity, the ops dashboard): plain files, no
+/// The people-facing pages in <c>wwwroot</c> (the member's viewing activity, the ops dashboard, the API reference that
+/// renders <c>/openapi/v1.json</c>): plain files, no
 /// build step. They are served from the output directory, not the content root, so the binary serves them wherever
 /// it is started from.
 /// </summary>
@@ -28,6 +29,7 @@ internal static class WebPages
                 "/" => "/activity/",
                 "/activity" => "/activity/",
                 "/ops" => "/ops/",
+                "/api" => "/api/",
                 _ => null,
             };
             if (target is not null && HttpMethods.IsGet(context.Request.Method))

@@ -7,6 +7,7 @@ namespace ViewingHistory.Server.Json;
 /// <summary>Source-generated serialization for every body the API writes (no reflection on the hot path).</summary>
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
 [JsonSerializable(typeof(IngestAccepted))]
+[JsonSerializable(typeof(LiveDto))]
 [JsonSerializable(typeof(ItemDto))]
 [JsonSerializable(typeof(HistoryPageDto))]
 [JsonSerializable(typeof(ChangesDto))]

@@ -3,6 +3,9 @@ using ViewingHistory.Core.History;
 
 namespace ViewingHistory.Server.Json;
 
+/// <summary>The body of <c>/health/live</c>.</summary>
+internal sealed record LiveDto(string Status);
+
 /// <summary>The answer to an accepted ingest request.</summary>
 internal sealed record IngestAccepted(int Accepted);
 

@@ -1,4 +1,6 @@
+using System.Diagnostics;
 using Microsoft.Data.Sqlite;
+using ViewingHistory.Core.Diagnostics;
 using ViewingHistory.Core.History;
 
 namespace ViewingHistory.Store.Sqlite;
@@ -218,6 +220,11 @@ public sealed partial class SqliteHistoryStore
     private async Task<T> WriteAsync<T>(Func<WriterCommands, long, T> work, CancellationToken cancellationToken, bool keepsRowCache = false)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
+
+        // A span around the transaction and its commit (Microsoft.Data.Sqlite has no instrumentation of its own):
+        // the wait for the single writer, the statements and the fsync of the commit. Null unless a tracer listens.
+        using var activity = VhTracing.Source.StartActivity("sqlite transaction", ActivityKind.Client);
+        activity?.SetTag("db.system.name", "sqlite");
         try
         {
             return await _writerThread.RunAsync(
@@ -254,6 +261,7 @@ public sealed partial class SqliteHistoryStore
         }
         catch (SqliteException e)
         {
+            activity?.SetStatus(ActivityStatusCode.Error, "SQLite error " + e.SqliteErrorCode.ToString(System.Globalization.CultureInfo.InvariantCulture));
             throw Map(e);
         }
     }
