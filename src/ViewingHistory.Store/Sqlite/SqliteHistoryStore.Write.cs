@@ -1,5 +1,6 @@
 using Microsoft.Data.Sqlite;
 using ViewingHistory.Core.History;
+using ViewingHistory.Store.Rights;
 
 namespace ViewingHistory.Store.Sqlite;
 
@@ -18,6 +19,12 @@ public sealed partial class SqliteHistoryStore
         return WriteAsync(
             (c, changedAt) =>
             {
+                if (_hasErasures)
+                {
+                    // Before anything is written: a covered event must never reach a merge (CONTRACT.md, erasure).
+                    StaleErasureMarksException.ThrowIfCovered(sessions, ReadErasureMarks(c, keys.Select(k => k.MemberId).Distinct(StringComparer.Ordinal).ToList()));
+                }
+
                 var stored = ReadSessions(c, keysJson);
                 var changedSessions = new List<(ItemKey Item, SessionState Session)>();
                 foreach (var (key, state) in sessions)
@@ -52,6 +59,16 @@ public sealed partial class SqliteHistoryStore
                     w.WriteStringValue(r.Session.HeadEventId);
                     w.WriteNumberValue(r.Session.PositionMs);
                     w.WriteNumberValue(r.Session.DurationMs);
+                    if (r.Session.StartedAtMs is { } started)
+                    {
+                        w.WriteNumberValue(started);
+                    }
+                    else
+                    {
+                        w.WriteNullValue();
+                    }
+
+                    w.WriteStringValue(r.Session.HeadDevice);
                 }));
 
                 // Only items with a changed session can change: the marks did not move.
@@ -250,7 +267,9 @@ public sealed partial class SqliteHistoryStore
                 sessions[key] = ofItem = new Dictionary<string, SessionState>(StringComparer.Ordinal);
             }
 
-            var s = new SessionState(reader.GetString(2), reader.GetInt64(3), reader.GetInt32(4), reader.GetInt64(5), reader.GetString(6), reader.GetInt64(7), reader.GetInt64(8));
+            var s = new SessionState(
+                reader.GetString(2), reader.GetInt64(3), reader.GetInt32(4), reader.GetInt64(5), reader.GetString(6), reader.GetInt64(7), reader.GetInt64(8),
+                reader.IsDBNull(9) ? null : reader.GetInt64(9), reader.IsDBNull(10) ? null : reader.GetString(10));
             ofItem[s.SessionId] = s;
         }
 
@@ -289,6 +308,19 @@ public sealed partial class SqliteHistoryStore
         var marks = new Dictionary<string, long>(StringComparer.Ordinal);
         c.SelectMemberMarks.Parameters["$members"].Value = Json.Strings(members);
         using var reader = c.SelectMemberMarks.ExecuteReader();
+        while (reader.Read())
+        {
+            marks[reader.GetString(0)] = reader.GetInt64(1);
+        }
+
+        return marks;
+    }
+
+    private static Dictionary<string, long> ReadErasureMarks(WriterCommands c, IReadOnlyList<string> members)
+    {
+        var marks = new Dictionary<string, long>(StringComparer.Ordinal);
+        c.SelectErasureMarks.Parameters["$members"].Value = Json.Strings(members);
+        using var reader = c.SelectErasureMarks.ExecuteReader();
         while (reader.Read())
         {
             marks[reader.GetString(0)] = reader.GetInt64(1);
