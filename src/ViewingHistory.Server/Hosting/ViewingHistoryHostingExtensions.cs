@@ -192,6 +192,7 @@ public static class ViewingHistoryHostingExtensions
         if (roles.HasFlag(ServiceRoles.Api))
         {
             v1.MapHistory();
+            v1.MapMemberRights();
             v1.MapChangeFeed();
             v1.MapShadow();
             v1.MapAdmin();

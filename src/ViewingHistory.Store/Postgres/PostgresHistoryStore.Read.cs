@@ -79,11 +79,13 @@ public sealed partial class PostgresHistoryStore
                 command.Parameters.Add(new NpgsqlParameter { Value = limit });
                 var changes = new List<ItemChange>();
                 var next = after;
+                var scanned = 0;
                 await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
                 {
                     while (await reader.ReadAsync(cancellationToken))
                     {
                         next = reader.GetInt64(0);
+                        scanned++;
                         if (reader.GetBoolean(8))
                         {
                             continue;
@@ -97,7 +99,7 @@ public sealed partial class PostgresHistoryStore
                     }
                 }
 
-                return new ChangePage(changes, next);
+                return new ChangePage(changes, changes.Count == 0 && scanned < limit ? after : next);
             },
             cancellationToken);
     }

@@ -110,11 +110,13 @@ public sealed partial class SqliteHistoryStore
             command.Parameters.AddWithValue("$n", limit);
             var changes = new List<ItemChange>();
             var next = after;
+            var scanned = 0;
             using (var reader = command.ExecuteReader())
             {
                 while (reader.Read())
                 {
                     next = reader.GetInt64(0);
+                    scanned++;
                     if (reader.GetBoolean(8))
                     {
                         continue;
@@ -128,7 +130,7 @@ public sealed partial class SqliteHistoryStore
                 }
             }
 
-            return new ChangePage(changes, next);
+            return new ChangePage(changes, changes.Count == 0 && scanned < limit ? after : next);
         }
         catch (SqliteException e)
         {
