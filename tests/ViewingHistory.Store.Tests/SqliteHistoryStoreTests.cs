@@ -1,10 +1,11 @@
+using ViewingHistory.Core.History;
 using ViewingHistory.Store.Sqlite;
 using ViewingHistory.Testing;
 
 namespace ViewingHistory.Store.Tests;
 
 /// <summary>The conformance suite on the embedded store: one SQLite file per test.</summary>
-public sealed class SqliteHistoryStoreTests : HistoryStoreConformance
+public class SqliteHistoryStoreTests : HistoryStoreConformance
 {
     private TempDirectory? _directory;
 
@@ -14,8 +15,13 @@ public sealed class SqliteHistoryStoreTests : HistoryStoreConformance
         return Task.CompletedTask;
     }
 
+    /// <summary>The writer's row cache size the suite runs with: the default here (every row stays cached).</summary>
+    protected virtual int RowCacheItems => SqliteHistoryStore.DefaultRowCacheItems;
+
+    protected string DatabasePath => Path.Combine(_directory!.Path, "history.db");
+
     protected override IHistoryStore NewStore(TimeProvider clock) =>
-        new SqliteHistoryStore(Path.Combine(_directory!.Path, "history.db"), clock);
+        new SqliteHistoryStore(DatabasePath, clock, RowCacheItems);
 
     protected override Task DeleteLocationAsync()
     {
@@ -75,4 +81,51 @@ public sealed class SqliteHistoryStoreTests : HistoryStoreConformance
         var after = await ExportAsync("m", store);
         Assert.Equal((null, "tv"), (Assert.Single(after.Sessions).StartedAtMs, after.Sessions[0].Device));
     }
+
+    [Fact]
+    public async Task An_erasure_by_a_second_writer_on_the_same_file_is_seen_by_the_first_ones_applies()
+    {
+        await ApplyAsync(Events.Event("m", "t", "s1", 0, 0, 1_000));
+        await using (var other = new SqliteHistoryStore(DatabasePath, Clock, RowCacheItems))
+        {
+            await other.InitializeAsync(None);
+            await other.EraseMemberAsync("m", null, None);
+        }
+
+        // The first store had never seen an erasure; the file moved, so it reads the marks and refuses a covered event.
+        await Assert.ThrowsAsync<Rights.StaleErasureMarksException>(() => ApplyAsync(Events.Event("m", "t", "s1", 1, 5, 1_500)));
+        Assert.Empty(await ReadAllAsync("m"));
+    }
+
+    [Fact]
+    public async Task A_second_writer_on_the_same_file_is_seen_through_the_first_ones_row_cache()
+    {
+        await ApplyAsync(Events.Event("m", "t", "s1", 0, 0, 1_000));
+
+        // Another connection (as another process would) adds a session of the same item behind the first store's back.
+        await using (var other = new SqliteHistoryStore(DatabasePath, rowCacheItems: RowCacheItems))
+        {
+            await other.InitializeAsync(None);
+            await other.ApplyAsync(Events.Reduce(Events.Event("m", "t", "s2", 0, 10, 2_000)), None);
+        }
+
+        // The first store's cache knew one session of the item; PRAGMA data_version tells it the file moved.
+        await ApplyAsync(Events.Event("m", "t", "s1", 1, 5, 1_500));
+        Assert.Equal(new HistoryItem("t", Events.T0 + 10_000, 2_000, 100_000, 2), await Store.ReadItemAsync("m", "t", None));
+    }
+}
+
+/// <summary>
+/// The same suite with a row cache of three items: every test then mixes cache hits, misses and evictions (the random
+/// property tests touch many more items than that).
+/// </summary>
+public sealed class SqliteHistoryStoreSmallRowCacheTests : SqliteHistoryStoreTests
+{
+    protected override int RowCacheItems => 3;
+}
+
+/// <summary>The same suite with the row cache off: every apply reads what it merges from the file, as before the cache.</summary>
+public sealed class SqliteHistoryStoreWithoutRowCacheTests : SqliteHistoryStoreTests
+{
+    protected override int RowCacheItems => 0;
 }

@@ -148,7 +148,9 @@ public sealed partial class SqliteHistoryStore
                 SetParameters(c.PruneChanges, olderThanMs);
                 return (long)c.PruneChanges.ExecuteNonQuery();
             },
-            cancellationToken);
+            cancellationToken,
+            keepsRowCache: true); // the feed only: no row the cache holds
+
 
     private static HistoryItem ReadItem(SqliteDataReader reader, int at) =>
         new(reader.GetString(at), reader.GetInt64(at + 1), reader.GetInt64(at + 2), reader.GetInt64(at + 3), reader.GetInt32(at + 4));

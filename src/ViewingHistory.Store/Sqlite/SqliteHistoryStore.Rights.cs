@@ -31,9 +31,10 @@ public sealed partial class SqliteHistoryStore
 
     private const string ErasureColumns = "member_id, requested_at, erased_through, feed_position, completed_at";
 
-    // Set once the first erasure exists: until then an apply skips reading the marks (one writer owns the file, so
-    // this process sees every erasure recorded in it).
+    // Set once the first erasure exists: until then an apply skips reading the marks. This writer sets it for its own
+    // erasures; another connection's commit moves PRAGMA data_version, and then the table is looked at again.
     private volatile bool _hasErasures;
+    private long _erasuresCheckedAtVersion = -1;
 
     public Task<ErasureRecord> EraseMemberAsync(string memberId, long? requestedAtMs, CancellationToken cancellationToken)
     {
@@ -70,18 +71,9 @@ public sealed partial class SqliteHistoryStore
                     delete.ExecuteNonQuery();
                 }
 
-                if (titles.Count > 0)
+                foreach (var title in titles)
                 {
-                    c.InsertChanges.Parameters["$at"].Value = now;
-                    Execute(c.InsertChanges, "$rows", Json.Rows(titles, (w, t) =>
-                    {
-                        w.WriteStringValue(memberId);
-                        w.WriteStringValue(t);
-                        w.WriteNullValue();
-                        w.WriteNullValue();
-                        w.WriteNullValue();
-                        w.WriteNullValue();
-                    }));
+                    Run(c.InsertChange, memberId, title, null, null, null, null, now);
                 }
 
                 using (var upsert = c.AdHoc(
@@ -240,6 +232,24 @@ public sealed partial class SqliteHistoryStore
         }
 
         return deleted;
+    }
+
+    /// <summary>True when the file may hold an erasure mark (on the writer thread, inside its transaction).</summary>
+    private bool MayHoldErasures(WriterCommands c)
+    {
+        if (_hasErasures)
+        {
+            return true;
+        }
+
+        var version = (long)c.DataVersion.ExecuteScalar()!;
+        if (version != _erasuresCheckedAtVersion)
+        {
+            _erasuresCheckedAtVersion = version;
+            _hasErasures = Scalar(c, "SELECT EXISTS (SELECT 1 FROM erasures)") == 1;
+        }
+
+        return _hasErasures;
     }
 
     /// <summary>Sets completedAt on every pending erasure that every registered part reports clean.</summary>

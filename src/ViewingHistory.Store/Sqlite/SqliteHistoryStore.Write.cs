@@ -15,31 +15,26 @@ public sealed partial class SqliteHistoryStore
         }
 
         var keys = sessions.Keys.Select(k => k.Item).Distinct().Order().ToList();
-        var keysJson = Json.Keys(keys);
         return WriteAsync(
             (c, changedAt) =>
             {
-                if (_hasErasures)
+                if (MayHoldErasures(c))
                 {
-                    // Before anything is written: a covered event must never reach a merge (CONTRACT.md, erasure).
+                    // Before anything is read or written: a covered event must never reach a merge (CONTRACT.md, erasure).
                     StaleErasureMarksException.ThrowIfCovered(sessions, ReadErasureMarks(c, keys.Select(k => k.MemberId).Distinct(StringComparer.Ordinal).ToList()));
                 }
 
-                var stored = ReadSessions(c, keysJson);
+                // What the row cache lacks is read (one statement per kind for all the missing keys); the rest is known.
+                var items = LoadItems(c, keys);
                 var changedSessions = new List<(ItemKey Item, SessionState Session)>();
                 foreach (var (key, state) in sessions)
                 {
-                    var item = key.Item;
-                    if (!stored.TryGetValue(item, out var ofItem))
-                    {
-                        stored[item] = ofItem = new Dictionary<string, SessionState>(StringComparer.Ordinal);
-                    }
-
+                    var ofItem = items[key.Item].Sessions;
                     var merged = ofItem.TryGetValue(state.SessionId, out var old) ? SessionState.Merge(old, state) : state;
                     if (merged != old)
                     {
                         ofItem[merged.SessionId] = merged;
-                        changedSessions.Add((item, merged));
+                        changedSessions.Add((key.Item, merged));
                     }
                 }
 
@@ -48,37 +43,111 @@ public sealed partial class SqliteHistoryStore
                     return new ApplyResult(0, 0); // a redelivery: same sessions, same marks, so the same items
                 }
 
-                Execute(c.UpsertSessions, "$rows", Json.Rows(changedSessions, (w, r) =>
+                foreach (var (item, session) in changedSessions)
                 {
-                    w.WriteStringValue(r.Item.MemberId);
-                    w.WriteStringValue(r.Item.TitleId);
-                    w.WriteStringValue(r.Session.SessionId);
-                    w.WriteNumberValue(r.Session.LastAtMs);
-                    w.WriteNumberValue(r.Session.HeadSeq);
-                    w.WriteNumberValue(r.Session.HeadTimestampMs);
-                    w.WriteStringValue(r.Session.HeadEventId);
-                    w.WriteNumberValue(r.Session.PositionMs);
-                    w.WriteNumberValue(r.Session.DurationMs);
-                    if (r.Session.StartedAtMs is { } started)
-                    {
-                        w.WriteNumberValue(started);
-                    }
-                    else
-                    {
-                        w.WriteNullValue();
-                    }
-
-                    w.WriteStringValue(r.Session.HeadDevice);
-                }));
+                    Run(
+                        c.UpsertSession,
+                        item.MemberId, item.TitleId, session.SessionId, session.LastAtMs, session.HeadSeq, session.HeadTimestampMs, session.HeadEventId,
+                        session.PositionMs, session.DurationMs, session.StartedAtMs, session.HeadDevice);
+                }
 
                 // Only items with a changed session can change: the marks did not move.
                 var touched = changedSessions.Select(r => r.Item).Distinct().Order().ToList();
-                var memberMarks = ReadMemberMarks(c, touched.Select(k => k.MemberId).Distinct(StringComparer.Ordinal).ToList());
-                // touched is a sorted subset of keys: the same list when as long, and then the same JSON parameter.
-                var changed = Recompute(c, touched, stored, memberMarks, changedAt, touched.Count == keys.Count ? keysJson : null);
-                return new ApplyResult(changedSessions.Count, changed);
+                var titleMarks = new Dictionary<ItemKey, long>();
+                foreach (var key in touched)
+                {
+                    if (items[key].TitleMark is { } mark)
+                    {
+                        titleMarks[key] = mark;
+                    }
+                }
+
+                var plan = ItemWritePlan.For(touched, key => items[key].Item, key => items[key].Sessions.Values, LoadMemberMarks(c, touched), titleMarks);
+                WritePlan(c, plan, changedAt);
+                foreach (var (key, item) in plan.Upserts)
+                {
+                    items[key].Item = item;
+                }
+
+                foreach (var key in plan.Deletes)
+                {
+                    items[key].Item = null;
+                }
+
+                return new ApplyResult(changedSessions.Count, plan.Changes.Count);
             },
-            cancellationToken);
+            cancellationToken,
+            keepsRowCache: true);
+    }
+
+    /// <summary>The cached rows of <paramref name="keys"/>; those the cache lacks are read and cached (absent rows too).</summary>
+    private Dictionary<ItemKey, CachedItem> LoadItems(WriterCommands c, List<ItemKey> keys)
+    {
+        var result = new Dictionary<ItemKey, CachedItem>(keys.Count);
+        List<ItemKey>? missing = null;
+        foreach (var key in keys)
+        {
+            if (_rows.TryGetItem(key, out var item))
+            {
+                result[key] = item;
+            }
+            else
+            {
+                (missing ??= []).Add(key);
+            }
+        }
+
+        if (missing is null)
+        {
+            return result;
+        }
+
+        var keysJson = Json.Keys(missing);
+        var sessions = ReadSessions(c, keysJson);
+        var items = ReadItems(c, keysJson);
+        var titleMarks = ReadTitleMarks(c, keysJson);
+        foreach (var key in missing)
+        {
+            var entry = new CachedItem(sessions.GetValueOrDefault(key)) { Item = items.GetValueOrDefault(key), TitleMark = titleMarks.TryGetValue(key, out var m) ? m : null };
+            result[key] = entry;
+            _rows.SetItem(key, entry);
+        }
+
+        return result;
+    }
+
+    /// <summary>The hide-all marks of the members of <paramref name="keys"/>, from the row cache or read (and cached).</summary>
+    private Dictionary<string, long> LoadMemberMarks(WriterCommands c, List<ItemKey> keys)
+    {
+        var marks = new Dictionary<string, long>(StringComparer.Ordinal);
+        List<string>? missing = null;
+        foreach (var member in keys.Select(k => k.MemberId).Distinct(StringComparer.Ordinal))
+        {
+            if (!_rows.TryGetMemberMark(member, out var mark))
+            {
+                (missing ??= []).Add(member);
+            }
+            else if (mark is { } at)
+            {
+                marks[member] = at;
+            }
+        }
+
+        if (missing is not null)
+        {
+            var read = ReadMemberMarks(c, missing);
+            foreach (var member in missing)
+            {
+                long? mark = read.TryGetValue(member, out var at) ? at : null;
+                _rows.SetMemberMark(member, mark);
+                if (mark is not null)
+                {
+                    marks[member] = at;
+                }
+            }
+        }
+
+        return marks;
     }
 
     public Task HideTitleAsync(string memberId, string titleId, long atMs, CancellationToken cancellationToken)
@@ -95,9 +164,12 @@ public sealed partial class SqliteHistoryStore
                     return 0; // the mark already stood at or after atMs: nothing can change
                 }
 
+                // Recomputed from what is stored: the cached copy of this item is stale from here on.
+                _rows.ForgetItem(keys[0]);
                 return Recompute(c, keys, ReadSessions(c, keys), ReadMemberMarks(c, [memberId]), changedAt);
             },
-            cancellationToken);
+            cancellationToken,
+            keepsRowCache: true);
     }
 
     public Task HideAllAsync(string memberId, long atMs, CancellationToken cancellationToken)
@@ -143,14 +215,17 @@ public sealed partial class SqliteHistoryStore
                 c.UpsertProbe.Parameters[0].Value = at;
                 return c.UpsertProbe.ExecuteNonQuery();
             },
-            cancellationToken);
+            cancellationToken,
+            keepsRowCache: true);
 
     /// <summary>
     /// Runs <paramref name="work"/> in one IMMEDIATE transaction on the writer, on the writer's own thread. The work is
     /// synchronous on purpose: Microsoft.Data.Sqlite's async methods run synchronously anyway, and the sync ones skip
-    /// their overhead.
+    /// their overhead. The row cache (<see cref="RowCache"/>) is checked against the file first, dropped when the work
+    /// fails, and dropped after it unless the work says it keeps the cache true (<paramref name="keepsRowCache"/>): a
+    /// new kind of write is safe by default.
     /// </summary>
-    private async Task<T> WriteAsync<T>(Func<WriterCommands, long, T> work, CancellationToken cancellationToken)
+    private async Task<T> WriteAsync<T>(Func<WriterCommands, long, T> work, CancellationToken cancellationToken, bool keepsRowCache = false)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         try
@@ -165,9 +240,20 @@ public sealed partial class SqliteHistoryStore
                     commands.Enlist(tx);
                     try
                     {
+                        _rows.Validate((long)commands.DataVersion.ExecuteScalar()!);
                         var result = work(commands, NowMs());
                         tx.Commit();
+                        if (!keepsRowCache)
+                        {
+                            _rows.Clear();
+                        }
+
                         return result;
+                    }
+                    catch
+                    {
+                        _rows.Clear(); // it may hold rows of the work that did not commit
+                        throw;
                     }
                     finally
                     {
@@ -203,20 +289,18 @@ public sealed partial class SqliteHistoryStore
             key => sessions.TryGetValue(key, out var found) ? found.Values : [],
             memberMarks,
             titleMarks);
-        var (upserts, deletes, changes) = (plan.Upserts, plan.Deletes, plan.Changes);
+        WritePlan(c, plan, changedAt);
+        return plan.Changes.Count;
+    }
 
-        if (upserts.Count > 0)
+    /// <summary>Writes a plan: three set-based statements at most (item upserts, item deletes, change appends).</summary>
+    private static void WritePlan(WriterCommands c, ItemWritePlan plan, long changedAt)
+    {
+        var (upserts, deletes, changes) = (plan.Upserts, plan.Deletes, plan.Changes);
+        foreach (var (key, item) in upserts)
         {
-            Execute(c.UpsertItems, "$rows", Json.Rows(upserts, (w, u) =>
-            {
-                w.WriteStringValue(u.Key.MemberId);
-                w.WriteStringValue(u.Key.TitleId);
-                w.WriteNumberValue(u.Item.Item.LastWatchedAtMs);
-                w.WriteNumberValue(u.Item.Item.PositionMs);
-                w.WriteNumberValue(u.Item.Item.DurationMs);
-                w.WriteNumberValue(u.Item.Item.Sessions);
-                w.WriteStringValue(u.Item.LatestSessionId);
-            }));
+            var i = item.Item;
+            Run(c.UpsertItem, key.MemberId, key.TitleId, i.LastWatchedAtMs, i.PositionMs, i.DurationMs, i.Sessions, item.LatestSessionId);
         }
 
         if (deletes.Count > 0)
@@ -224,31 +308,11 @@ public sealed partial class SqliteHistoryStore
             Execute(c.DeleteItems, "$keys", Json.Keys(deletes));
         }
 
-        if (changes.Count > 0)
+        foreach (var (key, item) in changes)
         {
-            c.InsertChanges.Parameters["$at"].Value = changedAt;
-            Execute(c.InsertChanges, "$rows", Json.Rows(changes, (w, ch) =>
-            {
-                w.WriteStringValue(ch.Key.MemberId);
-                w.WriteStringValue(ch.Key.TitleId);
-                if (ch.Item is { } i)
-                {
-                    w.WriteNumberValue(i.LastWatchedAtMs);
-                    w.WriteNumberValue(i.PositionMs);
-                    w.WriteNumberValue(i.DurationMs);
-                    w.WriteNumberValue(i.Sessions);
-                }
-                else
-                {
-                    w.WriteNullValue();
-                    w.WriteNullValue();
-                    w.WriteNullValue();
-                    w.WriteNullValue();
-                }
-            }));
+            // A hidden item's change carries no item: null columns.
+            Run(c.InsertChange, key.MemberId, key.TitleId, item?.LastWatchedAtMs, item?.PositionMs, item?.DurationMs, item?.Sessions, changedAt);
         }
-
-        return changes.Count;
     }
 
     private static Dictionary<ItemKey, Dictionary<string, SessionState>> ReadSessions(WriterCommands c, IReadOnlyList<ItemKey> keys) =>
@@ -332,6 +396,13 @@ public sealed partial class SqliteHistoryStore
     private static void Execute(SqliteCommand command, string parameter, string json)
     {
         command.Parameters[parameter].Value = json;
+        command.ExecuteNonQuery();
+    }
+
+    /// <summary>Binds one row's values in parameter order and executes the statement.</summary>
+    private static void Run(SqliteCommand command, params object?[] values)
+    {
+        SetParameters(command, values);
         command.ExecuteNonQuery();
     }
 
