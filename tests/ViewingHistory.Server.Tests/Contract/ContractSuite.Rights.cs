@@ -155,6 +155,27 @@ public abstract partial class ContractSuite<TFixture>
     }
 
     [Fact]
+    public async Task An_erasure_completes_once_the_feed_the_stream_and_every_archive_root_are_clean()
+    {
+        var member = Member();
+        await Api.PostAcceptedAsync(Ev.Batch(Ev.Make(member, "a"), Ev.Make(member, "b")));
+        await Api.ReadUntilAsync(member, i => i.Count == 2, "two items");
+        var (requestedAt, _) = await EraseAsync(member);
+
+        var status = await ViewingHistory.Testing.Eventually.UntilAsync(
+            () => Api.GetJsonAsync($"/v1/members/{member}/erasure"),
+            s => s["completedAt"] is not null,
+            TimeSpan.FromSeconds(60),
+            "the erasure to complete");
+        Assert.Empty(status["pending"]!.AsArray());
+        Assert.True(DateTimeOffset.Parse((string)status["completedAt"]!, CultureInfo.InvariantCulture) >= requestedAt);
+
+        // Completed: a new request records a new, later mark.
+        var (again, _) = await EraseAsync(member);
+        Assert.True(again > requestedAt);
+    }
+
+    [Fact]
     public async Task Erasing_a_member_with_no_data_is_a_202_too()
     {
         var (requestedAt, erasedThrough) = await EraseAsync(Member());
