@@ -42,6 +42,7 @@ if (args.Length > 0 && args[0] is "store-apply")
     {
         var r = await ViewingHistory.Benchmarks.Rows.StoreApply.RunAsync(store, TimeSpan.FromSeconds(seconds), active, batch);
         Console.WriteLine(r);
+        Console.WriteLine($"managed heap with the store's row cache as it is: {GC.GetTotalMemory(forceFullCollection: true) / 1e6:N0} MB");
     }
 
     foreach (var f in Directory.GetFiles(Path.GetTempPath(), Path.GetFileName(db) + "*").Concat(Directory.GetFiles(Path.GetTempPath(), Path.GetFileName(raw) + "*")))

@@ -46,10 +46,15 @@ public sealed class ServerProcess : IAsyncDisposable
         }
     }
 
-    /// <summary>Starts the server and waits until <c>/health/ready</c> answers 200.</summary>
-    public static async Task<ServerProcess> StartAsync(IReadOnlyDictionary<string, string> settings, int? port = null, TimeSpan? readyTimeout = null)
+    /// <summary>
+    /// Starts the server and waits until <c>/health/ready</c> answers 200. <paramref name="environment"/> adds
+    /// variables (runtime knobs such as <c>DOTNET_TieredPGO</c>); <paramref name="dll"/> runs another build of the server
+    /// (a ReadyToRun publish, for the benchmarks) instead of the one beside the tests.
+    /// </summary>
+    public static async Task<ServerProcess> StartAsync(
+        IReadOnlyDictionary<string, string> settings, int? port = null, TimeSpan? readyTimeout = null, IReadOnlyDictionary<string, string>? environment = null, string? dll = null)
     {
-        var server = Launch(settings, port);
+        var server = Launch(settings, port, environment, dll);
         try
         {
             await server.WaitReadyAsync(readyTimeout ?? TimeSpan.FromSeconds(60));
@@ -64,7 +69,7 @@ public sealed class ServerProcess : IAsyncDisposable
     }
 
     /// <summary>Starts the server without waiting for it to be ready: for tests that kill it while it is still starting (recovering its log, opening its store).</summary>
-    public static ServerProcess Launch(IReadOnlyDictionary<string, string> settings, int? port = null)
+    public static ServerProcess Launch(IReadOnlyDictionary<string, string> settings, int? port = null, IReadOnlyDictionary<string, string>? environment = null, string? dll = null)
     {
         var p = port ?? FreePort.Next();
         var info = new ProcessStartInfo("dotnet")
@@ -73,7 +78,7 @@ public sealed class ServerProcess : IAsyncDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        info.ArgumentList.Add(ServerDll());
+        info.ArgumentList.Add(dll ?? ServerDll());
         info.ArgumentList.Add("--urls");
         info.ArgumentList.Add($"http://127.0.0.1:{p}");
         foreach (var (key, value) in settings)
@@ -83,6 +88,11 @@ public sealed class ServerProcess : IAsyncDisposable
 
         info.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         info.Environment["DOTNET_gcServer"] = "0";
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            info.Environment[name] = value;
+        }
+
         return new ServerProcess(Process.Start(info) ?? throw new InvalidOperationException("Could not start the server."), p);
     }
 

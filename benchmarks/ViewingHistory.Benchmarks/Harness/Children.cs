@@ -13,7 +13,11 @@ public static class Children
     public const string TokenSecret = "bench-member-token-secret-0123456789abcdef";
 
     /// <summary>The real server (Release dll) on a free port with the given settings on top of the benchmark credentials.</summary>
-    public static Task<ServerProcess> StartServerAsync(string dataDir, params (string Key, string Value)[] settings)
+    public static Task<ServerProcess> StartServerAsync(string dataDir, params (string Key, string Value)[] settings) =>
+        StartServerAsync(dataDir, null, null, settings);
+
+    /// <summary>The same, with environment variables added (runtime knobs) and optionally another build of the server.</summary>
+    public static Task<ServerProcess> StartServerAsync(string dataDir, IReadOnlyDictionary<string, string>? environment, string? dll, params (string Key, string Value)[] settings)
     {
         var all = new Dictionary<string, string>
         {
@@ -28,7 +32,7 @@ public static class Children
             all[k] = v;
         }
 
-        return ServerProcess.StartAsync(all);
+        return ServerProcess.StartAsync(all, environment: environment, dll: dll);
     }
 
     /// <summary>Starts this program's <paramref name="subcommand"/> as a child process.</summary>
