@@ -21,4 +21,4 @@ catch (Exception ex) when (ex is not OperationCanceledException)
 return 0;
 
 /// <summary>The entry point; public so that tests can host it with WebApplicationFactory.</summary>
-public partial class Program;
+internal partial class Program;

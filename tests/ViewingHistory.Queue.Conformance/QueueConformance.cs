@@ -8,7 +8,7 @@ namespace ViewingHistory.Queue.Conformance;
 /// </summary>
 /// <remarks>
 /// Partial files by concern: appends and receives, consumers, acknowledgement and redelivery, dead letters, lag,
-/// retention (and a place for consumer retirement). Every test owns its location (a directory, a stream), so tests
+/// retention, consumer retirement. Every test owns its location (a directory, a stream), so tests
 /// are independent and may run in parallel.
 /// </remarks>
 public abstract partial class QueueConformance : IAsyncLifetime

@@ -36,6 +36,9 @@ public abstract class JetStreamConformance(NatsServer server) : QueueConformance
     /// <summary>The server stops redelivering after MaxDeliver, silently.</summary>
     protected override int? MaxDeliveries => TestMaxDeliver;
 
+    /// <summary>Limits, not consumers, decide what the stream keeps, and other nodes may still run the consumer: it is left alone.</summary>
+    protected override bool RetiresConsumers => false;
+
     protected override Task CreateLocationAsync()
     {
         Options = TestQueues.Options(server.Url) with { AckWait = TestAckWait, Backoff = [], MaxDeliver = TestMaxDeliver };

@@ -27,6 +27,9 @@ public sealed class EmbeddedQueueConformanceTests : QueueConformance
     /// <summary>Redelivery never stops.</summary>
     protected override int? MaxDeliveries => null;
 
+    /// <summary>The log deletes a retired consumer's checkpoint, so truncation no longer waits for it.</summary>
+    protected override bool RetiresConsumers => true;
+
     protected override Task CreateLocationAsync()
     {
         _directory = new TempDirectory("vh-queue");

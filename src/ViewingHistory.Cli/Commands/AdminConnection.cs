@@ -8,7 +8,7 @@ namespace ViewingHistory.Cli.Commands;
 /// How an admin command reaches a running server: its URL and a service key. Tools never open the server's files
 /// (DESIGN.md), except the credentials file, which is where the server put the key it generated for its operators.
 /// </summary>
-public sealed class AdminConnection
+internal sealed class AdminConnection
 {
     private readonly Option<string> _url = new("--url")
     {

@@ -9,7 +9,7 @@ namespace ViewingHistory.Cli.Commands;
 /// <c>vh compare</c>: asks a server in shadow mode to compare members between its sync store and its shadow store,
 /// prints every mismatch item by item, and exits 1 when there is any (0 when clean).
 /// </summary>
-public static class CompareCommand
+internal static class CompareCommand
 {
     public static Command Create()
     {

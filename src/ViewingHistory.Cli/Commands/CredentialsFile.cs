@@ -3,7 +3,7 @@ using System.Text.Json;
 namespace ViewingHistory.Cli.Commands;
 
 /// <summary>Reads the server's generated credentials file (<c>&lt;data-dir&gt;/credentials.json</c>) when it exists.</summary>
-public sealed record CredentialsFile(string? IngestKey, string? ServiceKey, string? MemberTokenSecret)
+internal sealed record CredentialsFile(string? IngestKey, string? ServiceKey, string? MemberTokenSecret)
 {
     private static readonly JsonSerializerOptions Options = new(JsonSerializerDefaults.Web);
 

@@ -3,7 +3,7 @@ using System.CommandLine;
 namespace ViewingHistory.Cli.Commands;
 
 /// <summary><c>vh dlq list|replay|purge</c>: the dead-letter queue of a running server, through its admin API.</summary>
-public static class DlqCommand
+internal static class DlqCommand
 {
     public const string Path = "/v1/admin/dead-letters";
 

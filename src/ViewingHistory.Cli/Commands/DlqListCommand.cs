@@ -4,7 +4,7 @@ using System.Text.Json.Nodes;
 namespace ViewingHistory.Cli.Commands;
 
 /// <summary><c>vh dlq list</c>: the oldest dead letters with their reasons.</summary>
-public static class DlqListCommand
+internal static class DlqListCommand
 {
     public static Command Create()
     {

@@ -3,7 +3,7 @@ using System.CommandLine;
 namespace ViewingHistory.Cli.Commands;
 
 /// <summary><c>vh dlq purge --id ID | --all</c>: drops dead letters for good.</summary>
-public static class DlqPurgeCommand
+internal static class DlqPurgeCommand
 {
     public static Command Create() => DlqCommand.Targeted(
         "purge",

@@ -3,7 +3,7 @@ using System.CommandLine;
 namespace ViewingHistory.Cli.Commands;
 
 /// <summary><c>vh dlq replay --id ID | --all</c>: appends dead letters to the queue again (after their cause is fixed).</summary>
-public static class DlqReplayCommand
+internal static class DlqReplayCommand
 {
     public static Command Create() => DlqCommand.Targeted(
         "replay",

@@ -10,7 +10,7 @@ namespace ViewingHistory.Cli.Commands;
 /// as one JSON line, oldest first. Without <c>--follow</c> it stops at the end of the feed; with it, it polls for more.
 /// The last position printed is where a reader resumes (<c>--after</c>).
 /// </summary>
-public static class FeedCommand
+internal static class FeedCommand
 {
     public static Command Create()
     {

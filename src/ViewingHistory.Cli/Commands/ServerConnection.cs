@@ -7,7 +7,7 @@ namespace ViewingHistory.Cli.Commands;
 /// The options every command that talks to a running server shares (--url, --service-key, --data-dir), and the
 /// HTTP client they make. Tools never open the server's files, except its credentials file for the default key.
 /// </summary>
-public sealed class ServerConnection
+internal sealed class ServerConnection
 {
     public Option<string> Url { get; } = new("--url") { Description = "The server's base URL.", DefaultValueFactory = _ => "http://localhost:5080" };
 

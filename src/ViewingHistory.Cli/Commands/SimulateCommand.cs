@@ -9,7 +9,7 @@ namespace ViewingHistory.Cli.Commands;
 /// verdict: does the server's history equal what CONTRACT.md says the accepted events and hides make?
 /// Exit code 0 on a match, 1 on any difference, 2 when nothing could be checked.
 /// </summary>
-public static class SimulateCommand
+internal static class SimulateCommand
 {
     public static Command Create()
     {

@@ -7,7 +7,7 @@ using Microsoft.IdentityModel.Tokens;
 namespace ViewingHistory.Cli.Commands;
 
 /// <summary><c>vh token --member ID</c>: mints an HS256 member token (for the viewing-activity page or curl).</summary>
-public static class TokenCommand
+internal static class TokenCommand
 {
     public static Command Create()
     {

@@ -4,7 +4,7 @@ using System.Text.RegularExpressions;
 namespace ViewingHistory.Cli.Simulation;
 
 /// <summary><c>--burst 5x/15s</c>: every 15 s the rate is multiplied by 5 for a fifth of the period (at least 1 s).</summary>
-public sealed partial record BurstSpec(double Multiplier, TimeSpan Every, TimeSpan Length)
+internal sealed partial record BurstSpec(double Multiplier, TimeSpan Every, TimeSpan Length)
 {
     public static bool TryParse(string text, out BurstSpec? burst)
     {

@@ -1,7 +1,7 @@
 namespace ViewingHistory.Cli.Simulation;
 
 /// <summary>Titles the simulated members watch: series episodes (22 to 60 minutes) and films (85 to 160 minutes).</summary>
-public static class Catalog
+internal static class Catalog
 {
     private static readonly string[] Series =
         ["midnight-harbor", "glass-city", "northern-lights", "paper-moons", "the-quiet-field", "iron-river", "salt-and-stone", "night-shift-clinic"];

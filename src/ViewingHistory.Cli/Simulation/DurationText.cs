@@ -3,7 +3,7 @@ using System.Globalization;
 namespace ViewingHistory.Cli.Simulation;
 
 /// <summary>Durations as people type them: <c>500ms</c>, <c>10s</c>, <c>2m</c>, <c>1h</c>, or a TimeSpan (<c>00:01:30</c>).</summary>
-public static class DurationText
+internal static class DurationText
 {
     public static bool TryParse(string text, out TimeSpan value)
     {

@@ -5,7 +5,7 @@ using ViewingHistory.Core.Events;
 namespace ViewingHistory.Cli.Simulation;
 
 /// <summary>A batch of events in the contract's wire form.</summary>
-public static class EventJson
+internal static class EventJson
 {
     public static byte[] Serialize(IReadOnlyList<PlaybackEvent> batch)
     {

@@ -7,7 +7,7 @@ namespace ViewingHistory.Cli.Simulation;
 /// heartbeats every 5 to 60 s, pauses and resumes, seeks, a stop or an abandonment, then an idle gap), and the fleet
 /// hands out events earliest first, so simulated time runs as fast as the requested rate needs: time is compressed.
 /// </summary>
-public sealed class Fleet
+internal sealed class Fleet
 {
     private static readonly string[] DeviceKinds = ["tv", "phone", "tablet", "laptop", "console"];
     private static readonly int[] HeartbeatSeconds = [5, 10, 15, 30, 60];

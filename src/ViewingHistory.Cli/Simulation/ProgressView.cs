@@ -7,7 +7,7 @@ using ViewingHistory.Core.Events;
 namespace ViewingHistory.Cli.Simulation;
 
 /// <summary>Live progress of a run: a Spectre.Console table on a terminal, a plain line every 2 s when output is redirected.</summary>
-public sealed class ProgressView(SimulationStats stats, SimulationOptions options, bool plain)
+internal sealed class ProgressView(SimulationStats stats, SimulationOptions options, bool plain)
 {
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     private long _lastAccepted;

@@ -7,10 +7,10 @@ using ViewingHistory.Core.Events;
 namespace ViewingHistory.Cli.Simulation;
 
 /// <summary>An item as the server shows it.</summary>
-public sealed record ServerItem(string TitleId, string LastWatchedAt, long PositionMs, long DurationMs, double Progress, bool Completed, int Sessions);
+internal sealed record ServerItem(string TitleId, string LastWatchedAt, long PositionMs, long DurationMs, double Progress, bool Completed, int Sessions);
 
 /// <summary>How a batch ended: accepted (202), refused for good (nothing applied), or never answered (unknown).</summary>
-public enum BatchOutcome
+internal enum BatchOutcome
 {
     Accepted,
     Refused,
@@ -18,7 +18,7 @@ public enum BatchOutcome
 }
 
 /// <summary>The server's HTTP API as the simulator uses it, with the retries the contract asks of a client.</summary>
-public sealed class ServiceClient(SimulationOptions options, SimulationStats stats) : IDisposable
+internal sealed class ServiceClient(SimulationOptions options, SimulationStats stats) : IDisposable
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 

@@ -9,7 +9,7 @@ namespace ViewingHistory.Cli.Simulation;
 /// with the interval of server time in which each was accepted. From these, <see cref="Expected"/> computes the
 /// history CONTRACT.md promises, with the Core reducer.
 /// </summary>
-public sealed class SimulationModel
+internal sealed class SimulationModel
 {
     private readonly ConcurrentDictionary<string, PlaybackEvent> _accepted = new(StringComparer.Ordinal);
     private readonly ConcurrentQueue<HideRecord> _hides = new();

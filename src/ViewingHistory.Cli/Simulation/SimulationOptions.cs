@@ -1,7 +1,7 @@
 namespace ViewingHistory.Cli.Simulation;
 
 /// <summary>What <c>vh simulate</c> was asked to do.</summary>
-public sealed record SimulationOptions
+internal sealed record SimulationOptions
 {
     public required Uri Url { get; init; }
 

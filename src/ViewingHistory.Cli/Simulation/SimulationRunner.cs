@@ -9,7 +9,7 @@ namespace ViewingHistory.Cli.Simulation;
 /// reordering), senders deliver them with retries, hides are issued where asked, and at the end the server's history
 /// is checked against the model. Returns the exit code: 0 a match, 1 a difference, 2 nothing could be verified.
 /// </summary>
-public sealed class SimulationRunner(SimulationOptions options)
+internal sealed class SimulationRunner(SimulationOptions options)
 {
     private const int MeanStepMs = 45_000; // heartbeats of 5 to 60 s plus idle gaps, per event, roughly
     private static readonly TimeSpan Tick = TimeSpan.FromMilliseconds(20);

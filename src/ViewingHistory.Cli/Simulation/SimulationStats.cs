@@ -1,7 +1,7 @@
 namespace ViewingHistory.Cli.Simulation;
 
 /// <summary>Live counters of a run, shared by the generator, the senders and the progress view.</summary>
-public sealed class SimulationStats
+internal sealed class SimulationStats
 {
     private long _generated;
     private long _sent;

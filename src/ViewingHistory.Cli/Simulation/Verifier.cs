@@ -5,9 +5,9 @@ using ViewingHistory.Core.History;
 namespace ViewingHistory.Cli.Simulation;
 
 /// <summary>The verdict: every member the run drove, read back with the service key, item by item against the model.</summary>
-public sealed class Verifier(ServiceClient client)
+internal sealed class Verifier(ServiceClient client)
 {
-    public sealed record Verdict(int Members, int Items, IReadOnlyList<string> Differences, IReadOnlyDictionary<string, string> LeftOut)
+    internal sealed record Verdict(int Members, int Items, IReadOnlyList<string> Differences, IReadOnlyDictionary<string, string> LeftOut)
     {
         public bool Matches => Differences.Count == 0;
     }

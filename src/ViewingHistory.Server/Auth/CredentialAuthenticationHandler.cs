@@ -16,7 +16,7 @@ namespace ViewingHistory.Server.Auth;
 /// HS256 only (no <c>none</c>), <c>exp</c> required with 30 s of skew, no <c>aud</c>/<c>iss</c>, <c>sub</c> read as is.
 /// Challenges and refusals answer problem+json.
 /// </summary>
-public sealed class CredentialAuthenticationHandler(
+internal sealed class CredentialAuthenticationHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options,
     ILoggerFactory logger,
     UrlEncoder encoder,

@@ -9,7 +9,7 @@ namespace ViewingHistory.Server.Auth;
 /// start, keeps it in a file readable only by its owner inside the data directory, and logs where that file is
 /// (never the secrets). Authentication is never off by accident.
 /// </summary>
-public static partial class CredentialBootstrap
+internal static partial class CredentialBootstrap
 {
     public const string FileName = "credentials.json";
 

@@ -1,6 +1,6 @@
 namespace ViewingHistory.Server.Auth;
 
-public enum CredentialKind
+internal enum CredentialKind
 {
     None,
     Ingest,

@@ -8,7 +8,7 @@ namespace ViewingHistory.Server.Auth;
 /// <see cref="CryptographicOperations.FixedTimeEquals"/> against every configured digest (fixed length, no early
 /// exit on the first match), so timing tells nothing about the keys.
 /// </summary>
-public sealed class Credentials
+internal sealed class Credentials
 {
     private readonly byte[][] _ingest;
     private readonly byte[][] _service;

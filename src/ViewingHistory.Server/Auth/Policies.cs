@@ -3,7 +3,7 @@ using Microsoft.AspNetCore.Authorization;
 namespace ViewingHistory.Server.Auth;
 
 /// <summary>Who may call what (CONTRACT.md "Authentication").</summary>
-public static class Policies
+internal static class Policies
 {
     public const string Ingest = "ingest";
     public const string Service = "service";
@@ -18,9 +18,9 @@ public static class Policies
 }
 
 /// <summary>A service key, or a member token whose <c>sub</c> is the route's memberId.</summary>
-public sealed class MemberAccessRequirement : IAuthorizationRequirement;
+internal sealed class MemberAccessRequirement : IAuthorizationRequirement;
 
-public sealed class MemberAccessHandler : AuthorizationHandler<MemberAccessRequirement>
+internal sealed class MemberAccessHandler : AuthorizationHandler<MemberAccessRequirement>
 {
     protected override Task HandleRequirementAsync(AuthorizationHandlerContext context, MemberAccessRequirement requirement)
     {

@@ -1,7 +1,7 @@
 namespace ViewingHistory.Server.Configuration;
 
 /// <summary>The <c>Auth</c> section (CONTRACT.md "Authentication"). Kinds left empty are generated on first start.</summary>
-public sealed record AuthOptions
+internal sealed record AuthOptions
 {
     public const string Section = "Auth";
 

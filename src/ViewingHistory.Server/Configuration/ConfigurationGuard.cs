@@ -11,7 +11,7 @@ namespace ViewingHistory.Server.Configuration;
 /// force; an invalid one is refused, logged and shown in <c>GET /v1/admin/status</c> (<see cref="Status"/>), and the last
 /// valid configuration stays in force, so ingest and processing go on unchanged.
 /// </summary>
-public sealed partial class ConfigurationGuard(
+internal sealed partial class ConfigurationGuard(
     IConfiguration configuration,
     OptionsInForce<PipelineOptions> pipeline,
     OptionsInForce<IngestOptions> ingest,

@@ -4,7 +4,7 @@ using ViewingHistory.Store;
 namespace ViewingHistory.Server.Configuration;
 
 /// <summary>The engines this process runs behind the two seams (DESIGN.md principle 7): <c>Queue:Kind</c> and <c>Store:Kind</c>, read once at start.</summary>
-public sealed record EngineKinds(QueueKind Queue, StoreKind Store)
+internal sealed record EngineKinds(QueueKind Queue, StoreKind Store)
 {
     /// <summary>Reads both kinds; names only, in any case (<c>jetstream</c>, <c>JetStream</c>), not numbers.</summary>
     /// <exception cref="InvalidOperationException">A kind that names no engine.</exception>

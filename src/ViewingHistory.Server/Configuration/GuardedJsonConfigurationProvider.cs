@@ -3,7 +3,7 @@ using Microsoft.Extensions.Configuration.Json;
 namespace ViewingHistory.Server.Configuration;
 
 /// <summary>The provider of <see cref="GuardedJsonConfigurationSource"/>.</summary>
-public sealed class GuardedJsonConfigurationProvider(GuardedJsonConfigurationSource source) : JsonConfigurationProvider(source)
+internal sealed class GuardedJsonConfigurationProvider(GuardedJsonConfigurationSource source) : JsonConfigurationProvider(source)
 {
     private bool _loaded;
 

@@ -6,7 +6,7 @@ namespace ViewingHistory.Server.Configuration;
 /// A watched JSON file whose reloads <see cref="ConfigurationGuard"/> can refuse: a version that is not valid JSON keeps
 /// the last content read, instead of the framework's empty one, and says why (<see cref="GuardedJsonConfigurationProvider.LoadError"/>).
 /// </summary>
-public sealed class GuardedJsonConfigurationSource : JsonConfigurationSource
+internal sealed class GuardedJsonConfigurationSource : JsonConfigurationSource
 {
     /// <summary>The same file, options and provider as <paramref name="source"/>, guarded.</summary>
     public static GuardedJsonConfigurationSource From(JsonConfigurationSource source)

@@ -3,7 +3,7 @@ using System.ComponentModel.DataAnnotations;
 namespace ViewingHistory.Server.Configuration;
 
 /// <summary>The <c>Ingest</c> section: overload protection of <c>POST /v1/playback/events</c>.</summary>
-public sealed record IngestOptions
+internal sealed record IngestOptions
 {
     public const string Section = "Ingest";
 

@@ -11,7 +11,7 @@ namespace ViewingHistory.Server.Configuration;
 /// must be readable, and nothing that needs a restart may differ from what the process started with. The same check
 /// runs at start (where any error fails the start) and on every reload (where any error refuses the reload).
 /// </summary>
-public static class ReloadableConfiguration
+internal static class ReloadableConfiguration
 {
     /// <summary>The reason given for a change that only a restart can apply (CONTRACT.md "Modes").</summary>
     public const string NeedsRestart = "needs a restart";

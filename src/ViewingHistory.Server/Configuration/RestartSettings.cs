@@ -7,7 +7,7 @@ namespace ViewingHistory.Server.Configuration;
 /// its processor exist only then) and the values of the settings read once at start (roles, data directory, engines,
 /// processors, archive, feed, credentials). A reload that changes any of them is refused with "needs a restart".
 /// </summary>
-public sealed record RestartSettings(bool Shadow, IReadOnlyDictionary<string, string?> Values)
+internal sealed record RestartSettings(bool Shadow, IReadOnlyDictionary<string, string?> Values)
 {
     /// <summary>The settings, or sections of settings, read once at start.</summary>
     public static readonly IReadOnlyList<string> Keys = ["Roles", "DataDir", "Queue", "Store", "Processor", "Archive", "Feed", "Auth"];

@@ -1,7 +1,7 @@
 namespace ViewingHistory.Server.Configuration;
 
 /// <summary>Top-level settings: where local state lives and which roles this process plays.</summary>
-public sealed record ServiceOptions
+internal sealed record ServiceOptions
 {
     /// <summary>Local state: the embedded queue, the SQLite store, generated credentials. Default <c>./data</c>.</summary>
     public string DataDir { get; init; } = "data";

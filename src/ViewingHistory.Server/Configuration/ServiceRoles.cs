@@ -2,7 +2,7 @@ namespace ViewingHistory.Server.Configuration;
 
 /// <summary>The roles one process plays (DESIGN.md principle 8).</summary>
 [Flags]
-public enum ServiceRoles
+internal enum ServiceRoles
 {
     None = 0,
     Ingest = 1,

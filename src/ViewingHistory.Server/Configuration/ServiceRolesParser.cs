@@ -1,7 +1,7 @@
 namespace ViewingHistory.Server.Configuration;
 
 /// <summary>Reads the <c>Roles</c> setting, once at start; everything else takes the parsed <see cref="ServiceOptions.Roles"/>.</summary>
-public static class ServiceRolesParser
+internal static class ServiceRolesParser
 {
     public static ServiceRoles Parse(string? text)
     {

@@ -14,7 +14,7 @@ namespace ViewingHistory.Server.Endpoints;
 /// configuration reload was refused (and why). <c>POST /v1/admin/consumption/pause</c> and <c>/resume</c> (service key) pause and resume
 /// them (<see cref="ConsumptionControl"/>).
 /// </summary>
-public static class AdminEndpoints
+internal static class AdminEndpoints
 {
     public static RouteGroupBuilder MapAdmin(this RouteGroupBuilder v1)
     {

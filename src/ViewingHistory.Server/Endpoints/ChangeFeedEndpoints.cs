@@ -6,7 +6,7 @@ using ViewingHistory.Server.Json;
 namespace ViewingHistory.Server.Endpoints;
 
 /// <summary><c>GET /v1/changes</c> (CONTRACT.md "Change feed"), for downstream consumers holding a service key.</summary>
-public static class ChangeFeedEndpoints
+internal static class ChangeFeedEndpoints
 {
     public static RouteGroupBuilder MapChangeFeed(this RouteGroupBuilder v1)
     {

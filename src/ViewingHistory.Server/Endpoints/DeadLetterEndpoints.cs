@@ -9,7 +9,7 @@ namespace ViewingHistory.Server.Endpoints;
 /// The dead-letter queue over HTTP, for operators and <c>vh dlq</c> (service key). Tools go through here instead of
 /// opening the queue's files, which belong to the running server (DESIGN.md, "Roles and the embedded queue").
 /// </summary>
-public static class DeadLetterEndpoints
+internal static class DeadLetterEndpoints
 {
     private const int ReplayPage = 100;
 

@@ -8,7 +8,7 @@ using ViewingHistory.Server.Json;
 namespace ViewingHistory.Server.Endpoints;
 
 /// <summary>Read and manage a member's history (CONTRACT.md "Read and manage"). Reads come from the authoritative store.</summary>
-public static class HistoryEndpoints
+internal static class HistoryEndpoints
 {
     public static RouteGroupBuilder MapHistory(this RouteGroupBuilder v1)
     {

@@ -12,7 +12,7 @@ namespace ViewingHistory.Server.Endpoints;
 /// Retry-After by itself) and a bound on requests in flight in the process (503 + Retry-After), so a burst beyond
 /// capacity is refused quickly instead of queuing without end.
 /// </summary>
-public static class IngestAdmission
+internal static class IngestAdmission
 {
     public const string RatePolicy = "ingest-rate";
 
@@ -54,7 +54,7 @@ public static class IngestAdmission
     }
 
     /// <summary>Admits a request unless <see cref="IngestOptions.MaxConcurrentRequests"/> are already in flight.</summary>
-    public sealed class InFlightLimiter(OptionsInForce<IngestOptions> options)
+    internal sealed class InFlightLimiter(OptionsInForce<IngestOptions> options)
     {
         private int _inFlight;
 

@@ -12,7 +12,7 @@ using ViewingHistory.Store;
 namespace ViewingHistory.Server.Endpoints;
 
 /// <summary><c>POST /v1/playback/events</c> (CONTRACT.md "Ingest").</summary>
-public static class IngestEndpoints
+internal static class IngestEndpoints
 {
     public static RouteGroupBuilder MapIngest(this RouteGroupBuilder v1)
     {

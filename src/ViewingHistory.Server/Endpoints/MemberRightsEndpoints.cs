@@ -12,7 +12,7 @@ namespace ViewingHistory.Server.Endpoints;
 /// Member data rights (CONTRACT.md "Member data rights"): the export (service key or the member's token), the erasure
 /// and its status (service key only). Every mode answers them the same way: they go to the stores directly.
 /// </summary>
-public static class MemberRightsEndpoints
+internal static class MemberRightsEndpoints
 {
     public static RouteGroupBuilder MapMemberRights(this RouteGroupBuilder v1)
     {

@@ -9,7 +9,7 @@ namespace ViewingHistory.Server.Endpoints;
 /// (problem+json) when the process does not play R, 400 for anything but one of <c>ingest</c>, <c>processor</c>,
 /// <c>api</c>.
 /// </summary>
-public static class OperationsEndpoints
+internal static class OperationsEndpoints
 {
     private static readonly string[] KnownRoles = [ReadinessProbe.Ingest, ReadinessProbe.Processor, ReadinessProbe.Api];
 

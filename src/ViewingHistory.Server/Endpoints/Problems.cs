@@ -3,7 +3,7 @@ using ViewingHistory.Core.Validation;
 namespace ViewingHistory.Server.Endpoints;
 
 /// <summary>RFC 9457 problem+json answers with the contract's shape (<c>title</c>, <c>status</c>, <c>detail</c>, <c>errors</c>).</summary>
-public static class Problems
+internal static class Problems
 {
     public static IResult Validation(string detail, IReadOnlyList<FieldError> errors) => Results.Problem(
         title: "The request is invalid.",
@@ -33,4 +33,4 @@ public static class Problems
 }
 
 /// <summary>One entry of a problem's <c>errors</c>.</summary>
-public sealed record ProblemError(int Index, string Field, string Message);
+internal sealed record ProblemError(int Index, string Field, string Message);

@@ -6,7 +6,7 @@ using ViewingHistory.Server.Json;
 namespace ViewingHistory.Server.Endpoints;
 
 /// <summary>On-demand comparison of the sync store and the shadow store (<c>vh compare</c>), service key only.</summary>
-public static class ShadowEndpoints
+internal static class ShadowEndpoints
 {
     public static RouteGroupBuilder MapShadow(this RouteGroupBuilder v1)
     {

@@ -23,7 +23,7 @@ namespace ViewingHistory.Server.Feeds;
 /// before.
 /// </para>
 /// </summary>
-public sealed partial class ChangeRelay(
+internal sealed partial class ChangeRelay(
     StoreSet stores,
     IChangeStreamSink sink,
     StoreOptions store,

@@ -8,7 +8,7 @@ namespace ViewingHistory.Server.Feeds;
 /// processor nodes; when several run it, pruning is idempotent, so no coordination is needed. A feed reader that
 /// falls behind the retention resumes at the oldest change retained (CONTRACT.md "Change feed").
 /// </summary>
-public sealed partial class ChangeRetentionService(
+internal sealed partial class ChangeRetentionService(
     StoreSet stores,
     StoreOptions store,
     FeedOptions options,

@@ -8,7 +8,7 @@ using ViewingHistory.Server.Configuration;
 namespace ViewingHistory.Server.Feeds;
 
 /// <summary>The wiring of what downstream consumers read: change feed upkeep and relay, and the Parquet archive.</summary>
-public static class FeedHostingExtensions
+internal static class FeedHostingExtensions
 {
     /// <summary>
     /// Everything here runs on processor nodes, which reach both the queue and the store, and never in the ingest

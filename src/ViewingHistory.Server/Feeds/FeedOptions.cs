@@ -5,7 +5,7 @@ namespace ViewingHistory.Server.Feeds;
 /// stream settings (<c>Feed:RelayStream</c>, ...) belong to the engine that offers the stream
 /// (<c>ViewingHistory.Queue.JetStream.JetStreamChangeSinkOptions</c>).
 /// </summary>
-public sealed record FeedOptions
+internal sealed record FeedOptions
 {
     public const string Section = "Feed";
 

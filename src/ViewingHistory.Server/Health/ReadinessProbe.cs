@@ -12,7 +12,7 @@ namespace ViewingHistory.Server.Health;
 /// ok: pausing is an operator's choice, not a fault. Only the checks a played role needs are run, each at most once a
 /// second and never longer than about a second (<see cref="CachedProbe"/>).
 /// </summary>
-public sealed class ReadinessProbe
+internal sealed class ReadinessProbe
 {
     public const string Ingest = "ingest";
     public const string Processor = "processor";

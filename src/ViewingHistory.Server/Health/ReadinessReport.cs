@@ -9,7 +9,7 @@ namespace ViewingHistory.Server.Health;
 /// <param name="QueueTakesAppends">The queue, or the spool in front of it, makes appends durable (ingest).</param>
 /// <param name="QueueReachable">Consumers can fetch from and acknowledge to the queue (processor).</param>
 /// <param name="StoreReachable">The primary store answers (processor, api, and ingest on the sync path).</param>
-public sealed record ReadinessReport(
+internal sealed record ReadinessReport(
     IReadOnlyList<KeyValuePair<string, bool>> Roles,
     bool Serving,
     bool? QueueTakesAppends,

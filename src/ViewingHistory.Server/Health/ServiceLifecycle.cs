@@ -5,7 +5,7 @@ namespace ViewingHistory.Server.Health;
 /// draining for shutdown answers 503): starting until the engines are initialized, draining from the moment the host
 /// signals <see cref="IHostApplicationLifetime.ApplicationStopping"/>.
 /// </summary>
-public sealed class ServiceLifecycle(IHostApplicationLifetime lifetime)
+internal sealed class ServiceLifecycle(IHostApplicationLifetime lifetime)
 {
     private volatile bool _initialized;
 

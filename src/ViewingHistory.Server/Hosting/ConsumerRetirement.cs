@@ -10,7 +10,7 @@ namespace ViewingHistory.Server.Hosting;
 /// moving between modes strands nothing). On the embedded log a consumer that no longer runs but keeps its checkpoint
 /// holds truncation back forever, until the log is full and every ingest answers 503.
 /// </summary>
-public sealed partial class ConsumerRetirement(IEventQueue queue, IReadOnlySet<string> running, ILogger<ConsumerRetirement> logger) : IHostedService
+internal sealed partial class ConsumerRetirement(IEventQueue queue, IReadOnlySet<string> running, ILogger<ConsumerRetirement> logger) : IHostedService
 {
     /// <summary>Every consumer a processor node may run.</summary>
     public static readonly IReadOnlyList<string> Known = [ProcessorHost.PrimaryConsumer, ProcessorHost.ShadowConsumer, ArchiveHost.ConsumerName];

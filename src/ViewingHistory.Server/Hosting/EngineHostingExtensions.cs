@@ -15,7 +15,7 @@ namespace ViewingHistory.Server.Hosting;
 /// <see cref="JetStreamQueueHostingExtensions"/>, <see cref="SqliteStoreHostingExtensions"/>,
 /// <see cref="PostgresStoreHostingExtensions"/>).
 /// </summary>
-public static class EngineHostingExtensions
+internal static class EngineHostingExtensions
 {
     /// <summary>
     /// Adds the queue and the stores <paramref name="kinds"/> name, laid out in <see cref="ServiceOptions.DataDir"/>; an

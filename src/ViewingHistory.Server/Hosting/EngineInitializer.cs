@@ -8,7 +8,7 @@ using ViewingHistory.Server.Health;
 namespace ViewingHistory.Server.Hosting;
 
 /// <summary>Resolves the credentials, then creates or migrates the queue and the stores before anything else starts (idempotent, safe for concurrent starts).</summary>
-public sealed class EngineInitializer(IEventQueue queue, StoreSet stores, ServiceOptions service, VhMetrics metrics, ServiceLifecycle lifecycle, IServiceProvider services) : IHostedService
+internal sealed class EngineInitializer(IEventQueue queue, StoreSet stores, ServiceOptions service, VhMetrics metrics, ServiceLifecycle lifecycle, IServiceProvider services) : IHostedService
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {

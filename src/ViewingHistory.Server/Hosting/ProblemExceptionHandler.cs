@@ -9,7 +9,7 @@ namespace ViewingHistory.Server.Hosting;
 /// Exceptions that escape an endpoint become problem+json: a store or queue that cannot be reached is a 503 with
 /// Retry-After (transient), a request Kestrel refused keeps its status (e.g. 413), anything else a 500.
 /// </summary>
-public sealed partial class ProblemExceptionHandler(ILogger<ProblemExceptionHandler> logger) : IExceptionHandler
+internal sealed partial class ProblemExceptionHandler(ILogger<ProblemExceptionHandler> logger) : IExceptionHandler
 {
     public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
     {

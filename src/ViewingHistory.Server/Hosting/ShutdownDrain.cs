@@ -8,7 +8,7 @@ namespace ViewingHistory.Server.Hosting;
 /// and take the process out of its rotation. Without the delay the listeners close at once and requests already on
 /// their way are refused. Runs before every hosted service's StopAsync (IHostedLifecycleService.StoppingAsync).
 /// </summary>
-public sealed class ShutdownDrain(ServiceOptions service, TimeProvider time) : IHostedLifecycleService
+internal sealed class ShutdownDrain(ServiceOptions service, TimeProvider time) : IHostedLifecycleService
 {
     public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 

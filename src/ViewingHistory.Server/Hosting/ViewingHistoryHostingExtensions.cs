@@ -21,7 +21,7 @@ using ViewingHistory.Server.Logging;
 namespace ViewingHistory.Server.Hosting;
 
 /// <summary>The wiring of the service: one binary, three roles (DESIGN.md principle 8).</summary>
-public static class ViewingHistoryHostingExtensions
+internal static class ViewingHistoryHostingExtensions
 {
     public static WebApplicationBuilder AddViewingHistory(this WebApplicationBuilder builder)
     {

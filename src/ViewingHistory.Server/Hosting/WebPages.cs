@@ -8,7 +8,7 @@ namespace ViewingHistory.Server.Hosting;
 /// build step. They are served from the output directory, not the content root, so the binary serves them wherever
 /// it is started from.
 /// </summary>
-public static class WebPages
+internal static class WebPages
 {
     public static WebApplication UseWebPages(this WebApplication app)
     {

@@ -12,4 +12,4 @@ namespace ViewingHistory.Server.Json;
 /// <param name="RefusedAt">When the refused reload was seen; null while valid.</param>
 /// <param name="File">The file the refused configuration comes from (the first, should several be at fault); null while valid.</param>
 /// <param name="Errors">Every setting at fault and why; empty while valid.</param>
-public sealed record ConfigurationStatusDto(bool Valid, string AppliedAt, string? RefusedAt, string? File, IReadOnlyList<ConfigurationError> Errors);
+internal sealed record ConfigurationStatusDto(bool Valid, string AppliedAt, string? RefusedAt, string? File, IReadOnlyList<ConfigurationError> Errors);

@@ -7,7 +7,7 @@ using ViewingHistory.Queue;
 namespace ViewingHistory.Server.Json;
 
 /// <summary>One dead letter as the admin API shows it: everything but the payload, which only a replay needs.</summary>
-public sealed record DeadLetterDto(string Id, string Reason, string FailedAt, int EventCount, int PayloadBytes)
+internal sealed record DeadLetterDto(string Id, string Reason, string FailedAt, int EventCount, int PayloadBytes)
 {
     // The reason is the exception's message as it was recorded: useful, but it may name files, hosts or credentials.
     public static DeadLetterDto From(DeadLetter letter) =>
@@ -15,11 +15,11 @@ public sealed record DeadLetterDto(string Id, string Reason, string FailedAt, in
 }
 
 /// <summary><c>GET /v1/admin/dead-letters</c>: the oldest dead letters first, and how many are held in all.</summary>
-public sealed record DeadLetterListDto(IReadOnlyList<DeadLetterDto> DeadLetters, long Count);
+internal sealed record DeadLetterListDto(IReadOnlyList<DeadLetterDto> DeadLetters, long Count);
 
-public sealed record DeadLetterReplayedDto(int Replayed);
+internal sealed record DeadLetterReplayedDto(int Replayed);
 
-public sealed record DeadLetterPurgedDto(int Purged);
+internal sealed record DeadLetterPurgedDto(int Purged);
 
 /// <summary>Its own context (not <see cref="ApiJsonContext"/>): admin bodies are off the hot path and evolve separately.</summary>
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]

@@ -4,10 +4,10 @@ using System.Text.Json.Serialization;
 namespace ViewingHistory.Server.Json;
 
 /// <summary>The answer to <c>DELETE /v1/members/{memberId}</c>: T and E.</summary>
-public sealed record ErasureAcceptedDto(string RequestedAt, string ErasedThrough);
+internal sealed record ErasureAcceptedDto(string RequestedAt, string ErasedThrough);
 
 /// <summary>The answer to <c>GET /v1/members/{memberId}/erasure</c>.</summary>
-public sealed record ErasureStatusDto(string RequestedAt, string ErasedThrough, string? CompletedAt, IReadOnlyList<string> Pending);
+internal sealed record ErasureStatusDto(string RequestedAt, string ErasedThrough, string? CompletedAt, IReadOnlyList<string> Pending);
 
 /// <summary>Source-generated serialization of the member-rights bodies (the export itself is written by hand, streamed).</summary>
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]

@@ -6,7 +6,7 @@ namespace ViewingHistory.Server.Logging;
 /// Stands in for a logged exception: the same text (type, message, inner exceptions, stack) with secrets masked.
 /// Providers print <see cref="ToString"/>; the original stays reachable for nobody but the code that caught it.
 /// </summary>
-public sealed class RedactedException : Exception
+internal sealed class RedactedException : Exception
 {
     private readonly string _text;
 

@@ -4,7 +4,7 @@ using ViewingHistory.Core.Diagnostics;
 namespace ViewingHistory.Server.Logging;
 
 /// <summary>A log entry's state with its text values redacted: structured formatters (JSON, OpenTelemetry) write the values, not only the message.</summary>
-public sealed class RedactedLogState : IReadOnlyList<KeyValuePair<string, object?>>
+internal sealed class RedactedLogState : IReadOnlyList<KeyValuePair<string, object?>>
 {
     private readonly List<KeyValuePair<string, object?>> _values;
 

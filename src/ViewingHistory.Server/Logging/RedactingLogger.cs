@@ -7,7 +7,7 @@ namespace ViewingHistory.Server.Logging;
 /// values and the exception of every entry before the providers see it. Engine exceptions carry the URL or the
 /// connection string they were given, so redacting our own messages is not enough.
 /// </summary>
-public sealed class RedactingLogger(ILogger inner) : ILogger
+internal sealed class RedactingLogger(ILogger inner) : ILogger
 {
     public IDisposable? BeginScope<TState>(TState state)
         where TState : notnull => inner.BeginScope(state);

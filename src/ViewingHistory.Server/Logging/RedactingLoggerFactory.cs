@@ -5,7 +5,7 @@ namespace ViewingHistory.Server.Logging;
 /// <see cref="RedactingLogger"/>. Wrapping the factory rather than one provider covers every provider (console, JSON,
 /// OpenTelemetry, a test's own) and every library handed this factory (NATS.Net logs its connection URLs).
 /// </summary>
-public sealed class RedactingLoggerFactory(ILoggerFactory inner) : ILoggerFactory
+internal sealed class RedactingLoggerFactory(ILoggerFactory inner) : ILoggerFactory
 {
     public ILogger CreateLogger(string categoryName) => new RedactingLogger(inner.CreateLogger(categoryName));
 
