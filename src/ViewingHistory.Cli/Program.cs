@@ -7,5 +7,7 @@ root.Subcommands.Add(CompareCommand.Create());
 root.Subcommands.Add(SimulateCommand.Create());
 root.Subcommands.Add(DlqCommand.Create());
 root.Subcommands.Add(FeedCommand.Create());
+root.Subcommands.Add(ExportCommand.Create());
+root.Subcommands.Add(EraseCommand.Create());
 
 return await root.Parse(args).InvokeAsync();

@@ -30,4 +30,11 @@ public interface IChangeStreamSink
 
     /// <summary>Saves the position the next <see cref="OpenAsync"/> returns.</summary>
     Task SavePositionAsync(long position, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Removes from the stream every change of <paramref name="memberId"/> at a position up to
+    /// <paramref name="throughPosition"/> (an erasure: the changes before its null changes), keeping the later ones.
+    /// Idempotent.
+    /// </summary>
+    Task PurgeMemberAsync(string memberId, long throughPosition, CancellationToken cancellationToken);
 }

@@ -7,7 +7,7 @@ namespace ViewingHistory.Store;
 /// read continue-watching; hide; read the change feed. Implementations: SQLite (embedded) and PostgreSQL. Every operation gives the
 /// history CONTRACT.md defines, whatever the order, duplication and concurrency of the applies.
 /// </summary>
-public interface IHistoryStore : IAsyncDisposable
+public partial interface IHistoryStore : IAsyncDisposable
 {
     /// <summary>Creates or migrates the schema. Idempotent; safe when several instances start at once.</summary>
     Task InitializeAsync(CancellationToken cancellationToken);

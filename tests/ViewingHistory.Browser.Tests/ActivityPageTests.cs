@@ -46,6 +46,30 @@ public sealed class ActivityPageTests(Chromium chromium, Service service, ITestO
         [.. (await page.Locator("#items > li").EvaluateAllAsync<string[]>("items => items.map(i => i.dataset.titleId)"))];
 
     [Fact(Timeout = 180_000)]
+    public async Task Member_downloads_the_viewing_activity_as_csv_and_as_json()
+    {
+        var member = $"member-{Guid.NewGuid():N}"[..20];
+        var newestFirst = await WatchAsync(service, member, 3);
+        var page = await chromium.NewPageAsync();
+        await page.GotoAsync(service.Url("/activity/"));
+        await SignInWithKeyboardAsync(page, Service.MemberToken(member));
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Download your viewing activity" })).ToBeVisibleAsync();
+
+        var csv = await page.RunAndWaitForDownloadAsync(() => page.GetByRole(AriaRole.Button, new() { Name = "Download CSV" }).ClickAsync());
+        Assert.Equal($"viewing-activity-{member}.csv", csv.SuggestedFilename);
+        var lines = (await File.ReadAllTextAsync(await csv.PathAsync())).Split("\r\n");
+        Assert.Equal("titleId,lastWatchedAt,positionMs,durationMs,progress,completed,sessions", lines[0]);
+        Assert.Equal(newestFirst, lines.Skip(1).Where(l => l.Length > 0).Select(l => l.Split(',')[0]));
+
+        var json = await page.RunAndWaitForDownloadAsync(() => page.GetByRole(AriaRole.Button, new() { Name = "Download JSON" }).ClickAsync());
+        var export = JsonNode.Parse(await File.ReadAllTextAsync(await json.PathAsync()))!.AsObject();
+        Assert.Equal(member, (string)export["memberId"]!);
+        Assert.Equal(3, export["items"]!.AsArray().Count);
+        Assert.Equal(3, export["sessions"]!.AsArray().Count);
+        await Expect(page.Locator("#status")).ToContainTextAsync("downloaded");
+    }
+
+    [Fact(Timeout = 180_000)]
     public async Task Member_signs_in_pages_through_the_history_and_hides_one_title_then_everything()
     {
         var member = $"member-{Guid.NewGuid():N}"[..20];

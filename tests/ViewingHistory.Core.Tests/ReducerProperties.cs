@@ -29,11 +29,18 @@ public sealed class ReducerProperties
         from at in Gen.Choose(0, 6)
         select new HideMark(member, title, 1_700_000_000_000 + (at * 1000) + 500));
 
-    private static readonly Gen<(PlaybackEvent[] Events, HideMark[] Hides, int Seed)> Scenario =
+    // Erasure marks fall on whole seconds of the same range, so some events sit exactly at E (covered).
+    private static readonly Gen<ErasureMark[]> ErasuresGen = Gen.ArrayOf(
+        from member in Gen.Elements("m1", "m2")
+        from through in Gen.Choose(0, 6)
+        select new ErasureMark(member, 1_700_000_000_000 + (through * 1000))).Select(a => a.Take(2).ToArray());
+
+    private static readonly Gen<(PlaybackEvent[] Events, HideMark[] Hides, ErasureMark[] Erasures, int Seed)> Scenario =
         from events in Gen.ArrayOf(EventGen)
         from hides in HidesGen
+        from erasures in ErasuresGen
         from seed in Gen.Choose(0, int.MaxValue - 1)
-        select (DistinctIds(events), hides, seed);
+        select (DistinctIds(events), hides, erasures, seed);
 
     [Property(MaxTest = 300)]
     public Property Any_permutation_with_duplicates_gives_the_same_history() =>
@@ -43,6 +50,54 @@ public sealed class ReducerProperties
             var shuffled = s.Events.Concat(s.Events.Where(_ => random.Next(3) == 0)).OrderBy(_ => random.Next()).ToArray();
 
             return Same(HistoryReducer.Compute(s.Events, s.Hides), HistoryReducer.Compute(shuffled, s.Hides));
+        });
+
+    [Property(MaxTest = 300)]
+    public Property Any_order_and_duplication_of_events_hides_and_erasures_gives_the_same_history() =>
+        Prop.ForAll(Scenario.ToArbitrary(), s =>
+        {
+            var random = new Random(s.Seed);
+            var events = s.Events.Concat(s.Events.Where(_ => random.Next(3) == 0)).OrderBy(_ => random.Next()).ToArray();
+            var hides = s.Hides.Concat(s.Hides.Where(_ => random.Next(2) == 0)).OrderBy(_ => random.Next()).ToArray();
+            var erasures = s.Erasures.Concat(s.Erasures.Where(_ => random.Next(2) == 0)).OrderBy(_ => random.Next()).ToArray();
+
+            return Same(HistoryReducer.Compute(s.Events, s.Hides, s.Erasures), HistoryReducer.Compute(events, hides, erasures));
+        });
+
+    [Property(MaxTest = 300)]
+    public Property An_erasure_gives_the_history_of_the_uncovered_events_alone() =>
+        Prop.ForAll(Scenario.ToArbitrary(), s =>
+        {
+            var marks = ErasureMark.InForce(s.Erasures);
+            bool Covered(string member, long at) => marks.TryGetValue(member, out var e) && at <= e;
+            var uncovered = s.Events.Where(e => !Covered(e.MemberId, e.TimestampMs));
+            var laterHides = s.Hides.Where(h => !Covered(h.MemberId, h.AtMs));
+
+            return Same(HistoryReducer.Compute(uncovered, laterHides), HistoryReducer.Compute(s.Events, s.Hides, s.Erasures));
+        });
+
+    [Property(MaxTest = 300)]
+    public Property Batches_reduced_against_the_marks_and_merged_in_any_order_give_the_erased_history() =>
+        Prop.ForAll(Scenario.ToArbitrary(), s =>
+        {
+            // What every path does: each batch is reduced against the marks in force, then merged into the state.
+            var random = new Random(s.Seed);
+            var marks = ErasureMark.InForce(s.Erasures);
+            var state = new Dictionary<SessionKey, SessionState>();
+            var remaining = s.Events.Concat(s.Events.Where(_ => random.Next(3) == 0)).OrderBy(_ => random.Next()).ToList();
+            while (remaining.Count > 0)
+            {
+                var take = random.Next(1, remaining.Count + 1);
+                foreach (var (key, value) in BatchReducer.ReduceSessions(remaining.Take(take), marks))
+                {
+                    state[key] = state.TryGetValue(key, out var existing) ? SessionState.Merge(existing, value) : value;
+                }
+
+                remaining.RemoveRange(0, take);
+            }
+
+            var hides = s.Hides.Where(h => !(marks.TryGetValue(h.MemberId, out var e) && h.AtMs <= e)).ToArray();
+            return Same(HistoryReducer.Compute(s.Events, s.Hides, s.Erasures), FromSessions(state, hides));
         });
 
     [Property(MaxTest = 300)]

@@ -181,4 +181,30 @@ public sealed class PostgresHistoryStoreTests(PostgresServer server) : HistorySt
         await using var command = source.CreateCommand(sql);
         return Convert.ToInt64(await command.ExecuteScalarAsync() ?? 0L, System.Globalization.CultureInfo.InvariantCulture);
     }
+
+    [Fact(Timeout = 60_000)]
+    public async Task A_database_from_before_started_at_is_migrated_and_its_sessions_show_null_start_and_device()
+    {
+        var connectionString = await server.CreateDatabaseAsync();
+        await using (var old = new Npgsql.NpgsqlConnection(connectionString))
+        {
+            await old.OpenAsync();
+            await using var command = new Npgsql.NpgsqlCommand("""
+                CREATE TABLE sessions (member_id text COLLATE "C" NOT NULL, title_id text COLLATE "C" NOT NULL, session_id text COLLATE "C" NOT NULL,
+                    last_at bigint NOT NULL, head_seq integer NOT NULL, head_ts bigint NOT NULL, head_event_id text COLLATE "C" NOT NULL,
+                    position_ms bigint NOT NULL, duration_ms bigint NOT NULL, PRIMARY KEY (member_id, title_id, session_id));
+                INSERT INTO sessions VALUES ('m', 't', 's', 1767225610000, 1, 1767225610000, 'old', 10000, 100000);
+                """, old);
+            await command.ExecuteNonQueryAsync();
+        }
+
+        await using var store = new PostgresHistoryStore(connectionString);
+        await store.InitializeAsync(None);
+        var before = await ExportAsync("m", store);
+        Assert.Equal((null, null), (Assert.Single(before.Sessions).StartedAtMs, before.Sessions[0].Device));
+
+        await store.ApplyAsync(Reduce(Event("m", "t", "s", 2, 20, 20_000) with { Device = "tv" }), None);
+        var after = await ExportAsync("m", store);
+        Assert.Equal((null, "tv"), (Assert.Single(after.Sessions).StartedAtMs, after.Sessions[0].Device));
+    }
 }

@@ -55,6 +55,50 @@ public class SqliteHistoryStoreTests : HistoryStoreConformance
     }
 
     [Fact]
+    public async Task A_database_from_before_started_at_is_migrated_and_its_sessions_show_null_start_and_device()
+    {
+        var path = Path.Combine(_directory!.Path, "old.db");
+        using (var old = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={path}"))
+        {
+            old.Open();
+            using var command = old.CreateCommand();
+            command.CommandText = """
+                CREATE TABLE sessions (member_id TEXT NOT NULL, title_id TEXT NOT NULL, session_id TEXT NOT NULL, last_at INTEGER NOT NULL,
+                    head_seq INTEGER NOT NULL, head_ts INTEGER NOT NULL, head_event_id TEXT NOT NULL, position_ms INTEGER NOT NULL,
+                    duration_ms INTEGER NOT NULL, PRIMARY KEY (member_id, title_id, session_id)) WITHOUT ROWID;
+                INSERT INTO sessions VALUES ('m', 't', 's', 1767225610000, 1, 1767225610000, 'old', 10000, 100000);
+                """;
+            command.ExecuteNonQuery();
+        }
+
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        await using var store = new SqliteHistoryStore(path);
+        await store.InitializeAsync(None);
+        var before = await ExportAsync("m", store);
+        Assert.Equal((null, null), (Assert.Single(before.Sessions).StartedAtMs, before.Sessions[0].Device));
+
+        // A later head brings its device; the start stays unknown (the earlier events' timestamps are not known).
+        await store.ApplyAsync(Events.Reduce(Events.Event("m", "t", "s", 2, 20, 20_000) with { Device = "tv" }), None);
+        var after = await ExportAsync("m", store);
+        Assert.Equal((null, "tv"), (Assert.Single(after.Sessions).StartedAtMs, after.Sessions[0].Device));
+    }
+
+    [Fact]
+    public async Task An_erasure_by_a_second_writer_on_the_same_file_is_seen_by_the_first_ones_applies()
+    {
+        await ApplyAsync(Events.Event("m", "t", "s1", 0, 0, 1_000));
+        await using (var other = new SqliteHistoryStore(DatabasePath, Clock, RowCacheItems))
+        {
+            await other.InitializeAsync(None);
+            await other.EraseMemberAsync("m", null, None);
+        }
+
+        // The first store had never seen an erasure; the file moved, so it reads the marks and refuses a covered event.
+        await Assert.ThrowsAsync<Rights.StaleErasureMarksException>(() => ApplyAsync(Events.Event("m", "t", "s1", 1, 5, 1_500)));
+        Assert.Empty(await ReadAllAsync("m"));
+    }
+
+    [Fact]
     public async Task A_second_writer_on_the_same_file_is_seen_through_the_first_ones_row_cache()
     {
         await ApplyAsync(Events.Event("m", "t", "s1", 0, 0, 1_000));

@@ -8,9 +8,11 @@ namespace ViewingHistory.Pipeline.Archive;
 /// (<see cref="ArchiveFiles.WriteAsync"/>), then the parts are deleted. A crash between the rename and the last
 /// delete leaves rows both in the merged file and in a part: duplicates, which the archive's at-least-once promise
 /// allows (readers deduplicate by eventId). No row is ever missing, since a part goes only after its merged file
-/// is durable. One compactor per archive directory: two at once would only duplicate rows, never lose them.
+/// is durable. One compactor per archive directory: two at once would only duplicate rows, never lose them. With an
+/// <see cref="ArchiveEraser"/>, the merged rows are checked against the erasure marks read after the parts were: a
+/// compaction never writes back a covered row it read before an erasure's rewrite pass.
 /// </summary>
-public sealed partial class ArchiveCompactor(string root, ArchiveOptions options, ILogger logger)
+public sealed partial class ArchiveCompactor(string root, ArchiveOptions options, ILogger logger, ArchiveEraser? eraser = null)
 {
     /// <summary>Compacts every hour with two or more small files. Returns the number of files merged away.</summary>
     public async Task<int> CompactAsync(CancellationToken cancellationToken)
@@ -66,7 +68,8 @@ public sealed partial class ArchiveCompactor(string root, ArchiveOptions options
             return 0;
         }
 
-        var target = await ArchiveFiles.WriteAsync(hour, "compacted", rows, cancellationToken);
+        var kept = eraser is null ? rows : await eraser.DropCoveredAsync(rows, cancellationToken);
+        var target = await ArchiveFiles.WriteAsync(hour, "compacted", kept, cancellationToken);
         foreach (var part in parts)
         {
             File.Delete(part);

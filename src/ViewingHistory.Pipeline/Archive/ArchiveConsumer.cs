@@ -19,7 +19,8 @@ public sealed partial class ArchiveConsumer(
     ArchiveMetrics metrics,
     TimeProvider time,
     ConsumptionControl control,
-    ILogger logger)
+    ILogger logger,
+    ArchiveEraser eraser)
 {
     private readonly List<QueueDelivery> _buffer = [];
     private int _buffered;
@@ -29,6 +30,7 @@ public sealed partial class ArchiveConsumer(
     public async Task RunAsync(CancellationToken stopping, CancellationToken drain)
     {
         var nextCompaction = time.GetUtcNow() + options.CompactInterval;
+        var nextErasurePass = time.GetUtcNow();
         try
         {
             while (!stopping.IsCancellationRequested)
@@ -45,6 +47,13 @@ public sealed partial class ArchiveConsumer(
                 {
                     await CompactAsync(stopping);
                     nextCompaction = time.GetUtcNow() + options.CompactInterval;
+                }
+
+                // The erasure pass too: in this loop, so never beside a flush or a compaction of this root.
+                if (_buffer.Count == 0 && time.GetUtcNow() >= nextErasurePass)
+                {
+                    await ErasurePassAsync(stopping);
+                    nextErasurePass = time.GetUtcNow() + eraser.PassInterval;
                 }
             }
         }
@@ -154,12 +163,32 @@ public sealed partial class ArchiveConsumer(
             }
         }
 
-        foreach (var (hour, rows) in byHour)
+        foreach (var (hour, all) in byHour)
         {
+            // Marks read now, after the rows were gathered: a covered row never reaches a file written from here on.
+            var rows = await eraser.DropCoveredAsync(all, cancellationToken);
             foreach (var chunk in rows.Chunk(options.MaxRowsPerFile))
             {
                 await ArchiveFiles.WriteAsync(hour, "part", chunk, cancellationToken);
             }
+        }
+    }
+
+    private async Task ErasurePassAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await eraser.RegisterAsync(cancellationToken);
+            await eraser.RunPassAsync(cancellationToken);
+            if (options.Retention is { } retention)
+            {
+                ArchiveEraser.DeleteExpired(root, retention, time.GetUtcNow());
+            }
+        }
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            // The root stays pending in the store: the next pass tries again.
+            LogErasurePassFailed(ex);
         }
     }
 
@@ -184,6 +213,9 @@ public sealed partial class ArchiveConsumer(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Archive: entry {Id} is undecodable ({Error}); nothing to archive")]
     private partial void LogSkipped(string id, string? error);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Archive: the erasure pass failed; trying again at the next interval")]
+    private partial void LogErasurePassFailed(Exception exception);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Archive: compaction failed; the files stay as they are until the next run")]
     private partial void LogCompactionFailed(Exception exception);

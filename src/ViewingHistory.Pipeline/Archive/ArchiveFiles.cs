@@ -50,6 +50,40 @@ public static class ArchiveFiles
         return final;
     }
 
+    /// <summary>
+    /// Replaces the file at <paramref name="path"/> by one holding <paramref name="rows"/>, atomically: written under a
+    /// temp name beside it, fsynced, renamed over it, the directory fsynced. No rows: the file is deleted.
+    /// </summary>
+    public static async Task ReplaceAsync(string path, IReadOnlyCollection<ArchiveRow> rows, CancellationToken cancellationToken)
+    {
+        var directory = Path.GetDirectoryName(path)!;
+        if (rows.Count == 0)
+        {
+            File.Delete(path);
+            DurableFile.SyncDirectory(directory);
+            return;
+        }
+
+        var temp = Path.Combine(directory, "." + Path.GetFileNameWithoutExtension(path) + "-" + Guid.NewGuid().ToString("N") + TempExtension);
+        try
+        {
+            await using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous))
+            {
+                await ParquetSerializer.SerializeAsync(rows, stream, cancellationToken: cancellationToken);
+                stream.Flush(flushToDisk: true);
+            }
+
+            File.Move(temp, path, overwrite: true);
+        }
+        catch
+        {
+            File.Delete(temp);
+            throw;
+        }
+
+        DurableFile.SyncDirectory(directory);
+    }
+
     public static async Task<IList<ArchiveRow>> ReadAsync(string path, CancellationToken cancellationToken)
     {
         await using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.Asynchronous);

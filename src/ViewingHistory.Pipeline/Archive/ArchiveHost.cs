@@ -1,7 +1,9 @@
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using ViewingHistory.Pipeline.Processing;
+using ViewingHistory.Pipeline.Erasure;
 using ViewingHistory.Queue;
+using ViewingHistory.Store;
 
 namespace ViewingHistory.Pipeline.Archive;
 
@@ -17,7 +19,9 @@ public sealed partial class ArchiveHost(
     ArchiveMetrics metrics,
     TimeProvider time,
     ConsumptionControl control,
-    ILoggerFactory loggers) : IHostedService
+    ILoggerFactory loggers,
+    IHistoryStore store,
+    ErasureOptions erasure) : IHostedService
 {
     public const string ConsumerName = "archive";
 
@@ -33,11 +37,12 @@ public sealed partial class ArchiveHost(
         _supervisor = new ConsumerSupervisor(queue, time, _logger);
 
         // One compactor for the host's life: a restarted consumer must not run a second one beside it.
-        var compactor = new ArchiveCompactor(root, options, loggers.CreateLogger<ArchiveCompactor>());
+        var eraser = new ArchiveEraser(store, root, Environment.MachineName, erasure, loggers.CreateLogger<ArchiveEraser>());
+        var compactor = new ArchiveCompactor(root, options, loggers.CreateLogger<ArchiveCompactor>(), eraser);
         _supervisor.Start(ConsumerName, (consumer, stopping, drain) =>
         {
             metrics.ObserveLag(() => consumer.LagEvents);
-            return new ArchiveConsumer(consumer, root, options, compactor, metrics, time, control, _logger).RunAsync(stopping, drain);
+            return new ArchiveConsumer(consumer, root, options, compactor, metrics, time, control, _logger, eraser).RunAsync(stopping, drain);
         });
         LogStarted(root);
         return Task.CompletedTask;

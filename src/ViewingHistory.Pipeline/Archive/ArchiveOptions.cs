@@ -33,4 +33,10 @@ public sealed record ArchiveOptions
     /// </summary>
     [Range(1, 100_000_000)]
     public int MaxRowsPerCompactedFile { get; init; } = 500_000;
+
+    /// <summary>
+    /// Whole <c>date=</c> partitions whose every event is older than this are deleted (checked at each erasure pass);
+    /// null keeps them until an operator deletes them. The feed's counterpart is <c>Store:ChangeRetention</c>.
+    /// </summary>
+    public TimeSpan? Retention { get; init; }
 }

@@ -23,6 +23,8 @@ public sealed class IngestPipeline(
     VhMetrics metrics,
     TimeProvider time)
 {
+    private readonly ErasureFilter _erasures = new();
+
     /// <exception cref="QueueUnavailableException">The queue (and spool) cannot make the batch durable.</exception>
     /// <exception cref="StoreUnavailableException">The sync path could not apply the batch in time.</exception>
     public async ValueTask IngestAsync(IReadOnlyList<PlaybackEvent> events, CancellationToken cancellationToken)
@@ -69,7 +71,7 @@ public sealed class IngestPipeline(
     {
         try
         {
-            await Deadline.RunAsync(ct => stores.Primary.ApplyAsync(BatchReducer.ReduceSessions(events), ct), timeout, cancellationToken);
+            await Deadline.RunAsync(ct => _erasures.ApplyAsync(stores.Primary, events, ct), timeout, cancellationToken);
         }
         catch (TimeoutException ex)
         {

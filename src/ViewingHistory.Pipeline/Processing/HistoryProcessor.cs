@@ -27,6 +27,7 @@ public sealed partial class HistoryProcessor
     private readonly ILogger _logger;
     private readonly ConsumptionControl _control;
     private readonly DeliveryPolicy _policy;
+    private readonly ErasureFilter _erasures = new();
     private readonly Channel<QueueDelivery> _deliveries = Channel.CreateBounded<QueueDelivery>(
         new BoundedChannelOptions(2) { SingleReader = true, SingleWriter = true });
 
@@ -135,7 +136,7 @@ public sealed partial class HistoryProcessor
         {
             if (part is not null)
             {
-                applies.Add(_target.Store.ApplyAsync(BatchReducer.ReduceSessions(part), cancellationToken));
+                applies.Add(_erasures.ApplyAsync(_target.Store, part, cancellationToken));
             }
         }
 

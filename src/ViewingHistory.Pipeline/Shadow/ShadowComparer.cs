@@ -84,6 +84,18 @@ public sealed partial class ShadowComparer(StoreSet stores, VhMetrics metrics, T
     private static async Task<(int Items, List<ItemMismatch> Mismatches)> CompareMemberAsync(
         IHistoryStore primary, IHistoryStore shadow, string member, CancellationToken cancellationToken)
     {
+        // The erasure mark first: a shadow store without the primary's mark could still merge covered events, so it
+        // gets the primary's mark (same T) before anything is compared; the items are then compared as they are.
+        var primaryErasure = (await primary.ReadErasureAsync(member, cancellationToken))?.Erasure;
+        if (primaryErasure is not null)
+        {
+            var marks = await shadow.ReadErasureMarksAsync([member], cancellationToken);
+            if (!marks.TryGetValue(member, out var through) || through < primaryErasure.ErasedThroughMs)
+            {
+                await shadow.EraseMemberAsync(member, primaryErasure.RequestedAtMs, cancellationToken);
+            }
+        }
+
         var a = await ReadAllAsync(primary, member, cancellationToken);
         var b = await ReadAllAsync(shadow, member, cancellationToken);
         var mismatches = new List<ItemMismatch>();

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Json;
 using NATS.Client.Core;
 using NATS.Client.JetStream;
 using NATS.Client.JetStream.Models;
@@ -102,7 +103,62 @@ public sealed class JetStreamChangeSink : IChangeStreamSink, IAsyncDisposable
     }
 
     /// <inheritdoc />
+    /// <remarks>
+    /// The member's subject holds only its changes, in position order: the first message past
+    /// <paramref name="throughPosition"/> (found by walking the subject with direct gets, the position read from the
+    /// message's body) is where the purge stops; JetStream's purge by subject removes every message before it.
+    /// </remarks>
+    public async Task PurgeMemberAsync(string memberId, long throughPosition, CancellationToken cancellationToken)
+    {
+        var subject = SubjectFor(_options.RelaySubjectPrefix, memberId);
+        ulong? boundary = null;
+        for (ulong seq = 1; ;)
+        {
+            var reply = await _connection.RequestAsync<byte[], byte[]>(
+                "$JS.API.STREAM.MSG.GET." + _options.RelayStream, NextBySubject(seq, subject), cancellationToken: cancellationToken);
+            using var doc = JsonDocument.Parse(reply.Data ?? []);
+            if (doc.RootElement.TryGetProperty("error", out var error))
+            {
+                if (error.TryGetProperty("code", out var code) && code.GetInt32() == 404)
+                {
+                    break; // no message of the subject at or after seq
+                }
+
+                throw new InvalidOperationException($"JetStream refused a direct get on {_options.RelayStream}: {error.GetRawText()}");
+            }
+
+            var message = doc.RootElement.GetProperty("message");
+            var found = message.GetProperty("seq").GetUInt64();
+            using var body = JsonDocument.Parse(Convert.FromBase64String(message.GetProperty("data").GetString() ?? ""));
+            if (body.RootElement.GetProperty("position").GetInt64() > throughPosition)
+            {
+                boundary = found;
+                break;
+            }
+
+            seq = found + 1;
+        }
+
+        // Seq 0 is "not set": the whole subject.
+        await _js.PurgeStreamAsync(_options.RelayStream, new StreamPurgeRequest { Filter = subject, Seq = boundary ?? 0 }, cancellationToken);
+    }
+
+    /// <inheritdoc />
     public ValueTask DisposeAsync() => _connection.DisposeAsync();
+
+    private static byte[] NextBySubject(ulong seq, string subject)
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(128);
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartObject();
+            writer.WriteNumber("seq", seq);
+            writer.WriteString("next_by_subj", subject);
+            writer.WriteEndObject();
+        }
+
+        return buffer.WrittenSpan.ToArray();
+    }
 
     private async Task PublishOnceAsync(string subject, byte[] payload, long position, CancellationToken cancellationToken)
     {

@@ -4,6 +4,7 @@ using ViewingHistory.Queue;
 using ViewingHistory.Server.Configuration;
 using ViewingHistory.Server.Json;
 using ViewingHistory.Store;
+using ViewingHistory.Store.Rights;
 
 namespace ViewingHistory.Server.Feeds;
 
@@ -56,11 +57,20 @@ internal sealed partial class ChangeRelay(
     private async Task RelayAsync(long position, CancellationToken cancellationToken)
     {
         LogStarted(sink.Name, position);
+        await stores.Primary.RegisterErasurePartAsync(ErasureParts.Relay, cancellationToken);
+        var nextErasureCheck = time.GetUtcNow();
         while (!cancellationToken.IsCancellationRequested)
         {
+            if (time.GetUtcNow() >= nextErasureCheck)
+            {
+                await PurgeErasedAsync(position, cancellationToken);
+                nextErasureCheck = time.GetUtcNow() + TimeSpan.FromSeconds(1);
+            }
+
             var page = await stores.Primary.ReadChangesAsync(position, PageSize, cancellationToken);
             if (page.Changes.Count == 0)
             {
+                position = page.Next; // past a run of gaps (an erased member's left-out changes)
                 await Task.Delay(options.RelayPollInterval, time, cancellationToken);
                 continue;
             }
@@ -72,6 +82,23 @@ internal sealed partial class ChangeRelay(
 
             position = page.Next;
             await sink.SavePositionAsync(position, cancellationToken);
+        }
+    }
+
+    /// <summary>
+    /// The stream's part of erasures: once the relay is past an erasure's feed position (everything up to it was
+    /// published), the member's messages up to it are purged from the stream by subject and the relay reports clean.
+    /// </summary>
+    private async Task PurgeErasedAsync(long position, CancellationToken cancellationToken)
+    {
+        foreach (var erasure in await stores.Primary.ReadPendingErasuresAsync(ErasureParts.Relay, cancellationToken))
+        {
+            if (erasure.FeedPosition <= position)
+            {
+                await sink.PurgeMemberAsync(erasure.MemberId, erasure.FeedPosition, cancellationToken);
+                await stores.Primary.MarkErasurePartCleanAsync(ErasureParts.Relay, erasure.MemberId, erasure.ErasedThroughMs, cancellationToken);
+                LogPurged(erasure.MemberId, erasure.FeedPosition);
+            }
         }
     }
 
@@ -104,6 +131,9 @@ internal sealed partial class ChangeRelay(
             }
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Change relay: purged the changes of erased member {MemberId} up to position {Position} from the stream")]
+    private partial void LogPurged(string memberId, long position);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Change relay: publishing the change feed to stream {Stream} after position {Position}")]
     private partial void LogStarted(string stream, long position);

@@ -1,6 +1,7 @@
 using ViewingHistory.Pipeline.Processing;
 using Microsoft.Extensions.Options;
 using ViewingHistory.Pipeline.Archive;
+using ViewingHistory.Pipeline.Erasure;
 using ViewingHistory.Queue;
 using ViewingHistory.Server.Configuration;
 
@@ -20,12 +21,15 @@ internal static class FeedHostingExtensions
         var feed = configuration.GetSection(FeedOptions.Section).Get<FeedOptions>() ?? new FeedOptions();
         services.AddSingleton(feed);
         services.AddOptions<ArchiveOptions>().BindConfiguration(ArchiveOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        var erasure = configuration.GetSection(ErasureOptions.Section).Get<ErasureOptions>() ?? new ErasureOptions();
+        services.AddSingleton(erasure);
         if (!service.Roles.HasFlag(ServiceRoles.Processor))
         {
             return services;
         }
 
         services.AddHostedService<ChangeRetentionService>();
+        services.AddHostedService<ErasurePurgeService>();
         // Only an engine that offers a change stream registers a sink (JetStream does; the embedded queue does not).
         if (feed.RelayEnabled && services.Any(d => d.ServiceType == typeof(IChangeStreamSink)))
         {
@@ -45,7 +49,9 @@ internal static class FeedHostingExtensions
                     new ArchiveMetrics(sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>()),
                     sp.GetRequiredService<TimeProvider>(),
                     sp.GetRequiredService<ConsumptionControl>(),
-                    sp.GetRequiredService<ILoggerFactory>());
+                    sp.GetRequiredService<ILoggerFactory>(),
+                    sp.GetRequiredService<ViewingHistory.Pipeline.StoreSet>().Primary,
+                    erasure);
             });
         }
 

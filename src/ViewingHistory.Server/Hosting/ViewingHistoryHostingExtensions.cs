@@ -206,6 +206,7 @@ internal static class ViewingHistoryHostingExtensions
         if (roles.HasFlag(ServiceRoles.Api))
         {
             v1.MapHistory();
+            v1.MapMemberRights();
             v1.MapChangeFeed();
             v1.MapShadow();
             v1.MapAdmin();

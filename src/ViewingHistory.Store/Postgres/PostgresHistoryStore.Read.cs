@@ -71,17 +71,30 @@ public sealed partial class PostgresHistoryStore
             async () =>
             {
                 // Safe to trust positions here: writers draw and commit them in one order (see LockFeedSql).
+                // An erased member's earlier item-carrying changes are left out at once (the purge deletes them later);
+                // the page still moves past them.
                 await using var command = _dataSource.CreateCommand("""
-                    SELECT position, member_id, title_id, last_watched_at, position_ms, duration_ms, sessions, changed_at
-                    FROM changes WHERE position > $1 ORDER BY position LIMIT $2
+                    SELECT c.position, c.member_id, c.title_id, c.last_watched_at, c.position_ms, c.duration_ms, c.sessions, c.changed_at,
+                        c.last_watched_at IS NOT NULL AND c.position <= coalesce(e.feed_position, 0)
+                    FROM changes c LEFT JOIN erasures e ON e.member_id = c.member_id
+                    WHERE c.position > $1 ORDER BY c.position LIMIT $2
                     """);
                 command.Parameters.Add(new NpgsqlParameter { Value = after });
                 command.Parameters.Add(new NpgsqlParameter { Value = limit });
                 var changes = new List<ItemChange>();
+                var next = after;
+                var scanned = 0;
                 await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
                 {
                     while (await reader.ReadAsync(cancellationToken))
                     {
+                        next = reader.GetInt64(0);
+                        scanned++;
+                        if (reader.GetBoolean(8))
+                        {
+                            continue;
+                        }
+
                         var titleId = reader.GetString(2);
                         var item = reader.IsDBNull(3)
                             ? null
@@ -90,7 +103,7 @@ public sealed partial class PostgresHistoryStore
                     }
                 }
 
-                return new ChangePage(changes, changes.Count == 0 ? after : changes[^1].Position);
+                return new ChangePage(changes, changes.Count == 0 && scanned < limit ? after : next);
             },
             cancellationToken);
     }

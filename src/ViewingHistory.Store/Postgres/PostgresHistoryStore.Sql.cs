@@ -21,8 +21,8 @@ public sealed partial class PostgresHistoryStore
     // incoming head ranks higher by (seq, ts, eventId ordinal); the row-wise comparison is lexicographic. The WHERE
     // skips rows the merge would not change, so a redelivery rewrites nothing and RETURNING lists what changed.
     private const string UpsertSessionsSql = """
-        INSERT INTO sessions AS s (member_id, title_id, session_id, last_at, head_seq, head_ts, head_event_id, position_ms, duration_ms)
-        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::integer[], $6::bigint[], $7::text[], $8::bigint[], $9::bigint[])
+        INSERT INTO sessions AS s (member_id, title_id, session_id, last_at, head_seq, head_ts, head_event_id, position_ms, duration_ms, started_at, head_device)
+        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::integer[], $6::bigint[], $7::text[], $8::bigint[], $9::bigint[], $10::bigint[], $11::text[])
         ON CONFLICT (member_id, title_id, session_id) DO UPDATE SET
             last_at = GREATEST(s.last_at, excluded.last_at),
             head_seq = CASE WHEN (excluded.head_seq, excluded.head_ts, excluded.head_event_id COLLATE "C") > (s.head_seq, s.head_ts, s.head_event_id COLLATE "C")
@@ -34,13 +34,21 @@ public sealed partial class PostgresHistoryStore
             position_ms = CASE WHEN (excluded.head_seq, excluded.head_ts, excluded.head_event_id COLLATE "C") > (s.head_seq, s.head_ts, s.head_event_id COLLATE "C")
                 THEN excluded.position_ms ELSE s.position_ms END,
             duration_ms = CASE WHEN (excluded.head_seq, excluded.head_ts, excluded.head_event_id COLLATE "C") > (s.head_seq, s.head_ts, s.head_event_id COLLATE "C")
-                THEN excluded.duration_ms ELSE s.duration_ms END
+                THEN excluded.duration_ms ELSE s.duration_ms END,
+            head_device = CASE WHEN (excluded.head_seq, excluded.head_ts, excluded.head_event_id COLLATE "C") > (s.head_seq, s.head_ts, s.head_event_id COLLATE "C")
+                THEN excluded.head_device ELSE s.head_device END,
+            -- min, with NULL (a row stored before started_at was kept) absorbing, as SessionState.EarliestStart
+            started_at = CASE WHEN s.started_at IS NULL OR excluded.started_at IS NULL THEN NULL ELSE LEAST(s.started_at, excluded.started_at) END
         WHERE excluded.last_at > s.last_at
+            OR excluded.started_at < s.started_at
             OR (excluded.head_seq, excluded.head_ts, excluded.head_event_id COLLATE "C") > (s.head_seq, s.head_ts, s.head_event_id COLLATE "C")
         RETURNING s.member_id, s.title_id
         """;
 
-    private const string SessionColumns = "s.member_id, s.title_id, s.session_id, s.last_at, s.head_seq, s.head_ts, s.head_event_id, s.position_ms, s.duration_ms";
+    // The marks of the batch's members, read under their locks before anything is written (see StaleErasureMarksException).
+    private const string ErasureMarksOfMembersSql = "SELECT member_id, erased_through FROM erasures WHERE member_id = ANY($1::text[])";
+
+    private const string SessionColumns = "s.member_id, s.title_id, s.session_id, s.last_at, s.head_seq, s.head_ts, s.head_event_id, s.position_ms, s.duration_ms, s.started_at, s.head_device";
 
     private const string ItemColumns = "i.member_id, i.title_id, i.last_watched_at, i.position_ms, i.duration_ms, i.sessions, i.latest_session_id";
 

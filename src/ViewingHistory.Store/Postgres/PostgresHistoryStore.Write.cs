@@ -1,5 +1,6 @@
 using Npgsql;
 using ViewingHistory.Core.History;
+using ViewingHistory.Store.Rights;
 
 namespace ViewingHistory.Store.Postgres;
 
@@ -16,11 +17,13 @@ public sealed partial class PostgresHistoryStore
         var n = sessions.Count;
         var (members, titles, ids) = (new string[n], new string[n], new string[n]);
         var (lastAt, seq, ts, eventIds, position, duration) = (new long[n], new int[n], new long[n], new string[n], new long[n], new long[n]);
+        var (startedAt, devices) = (new long?[n], new string?[n]);
         var i = 0;
         foreach (var (key, s) in sessions)
         {
             (members[i], titles[i], ids[i]) = (key.MemberId, key.TitleId, key.SessionId);
             (lastAt[i], seq[i], ts[i], eventIds[i], position[i], duration[i]) = (s.LastAtMs, s.HeadSeq, s.HeadTimestampMs, s.HeadEventId, s.PositionMs, s.DurationMs);
+            (startedAt[i], devices[i]) = (s.StartedAtMs, s.HeadDevice);
             i++;
         }
 
@@ -38,11 +41,21 @@ public sealed partial class PostgresHistoryStore
                 await using (var batch = new NpgsqlBatch(connection, tx))
                 {
                     AddMemberLocks(batch, memberIds);
-                    batch.BatchCommands.Add(Command(UpsertSessionsSql, members, titles, ids, lastAt, seq, ts, eventIds, position, duration));
+                    batch.BatchCommands.Add(Command(ErasureMarksOfMembersSql, (object)memberIds));
+                    batch.BatchCommands.Add(Command(UpsertSessionsSql, members, titles, ids, lastAt, seq, ts, eventIds, position, duration, startedAt, devices));
                     AddItemReads(batch, items, memberIds);
                     await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
                     await reader.NextResultAsync(cancellationToken); // past the new members
                     await reader.NextResultAsync(cancellationToken); // past the locks
+                    var marks = new Dictionary<string, long>(StringComparer.Ordinal);
+                    while (await reader.ReadAsync(cancellationToken))
+                    {
+                        marks[reader.GetString(0)] = reader.GetInt64(1);
+                    }
+
+                    // Covered events must never be merged: throwing here ends the transaction uncommitted, upsert and all.
+                    StaleErasureMarksException.ThrowIfCovered(sessions, marks);
+                    await reader.NextResultAsync(cancellationToken);
                     while (await reader.ReadAsync(cancellationToken))
                     {
                         written.Add(new ItemKey(reader.GetString(0), reader.GetString(1)));
@@ -229,7 +242,9 @@ public sealed partial class PostgresHistoryStore
                     state.Sessions[key] = list = [];
                 }
 
-                list.Add(new SessionState(reader.GetString(2), reader.GetInt64(3), reader.GetInt32(4), reader.GetInt64(5), reader.GetString(6), reader.GetInt64(7), reader.GetInt64(8)));
+                list.Add(new SessionState(
+                    reader.GetString(2), reader.GetInt64(3), reader.GetInt32(4), reader.GetInt64(5), reader.GetString(6), reader.GetInt64(7), reader.GetInt64(8),
+                    reader.IsDBNull(9) ? null : reader.GetInt64(9), reader.IsDBNull(10) ? null : reader.GetString(10)));
             }
 
             await reader.NextResultAsync(cancellationToken);

@@ -68,7 +68,7 @@ public sealed partial class PostgresHistoryStore : IHistoryStore
                     await command.ExecuteNonQueryAsync(cancellationToken);
                 }
 
-                var sql = (Schema is null ? string.Empty : $"CREATE SCHEMA IF NOT EXISTS {Schema};\n") + SchemaSql;
+                var sql = (Schema is null ? string.Empty : $"CREATE SCHEMA IF NOT EXISTS {Schema};\n") + SchemaSql + RightsSchemaSql;
                 await using (var command = new NpgsqlCommand(sql, connection, tx))
                 {
                     await command.ExecuteNonQueryAsync(cancellationToken);

@@ -102,17 +102,30 @@ public sealed partial class SqliteHistoryStore
         {
             using var connection = OpenReader();
             using var command = connection.CreateCommand();
+            // An erased member's earlier item-carrying changes are left out at once (the purge deletes them later); the
+            // page still moves past them, so a reader never stops at a page that is all gaps.
             command.CommandText = """
-                SELECT position, member_id, title_id, last_watched_at, position_ms, duration_ms, sessions, changed_at
-                FROM changes WHERE position > $after ORDER BY position LIMIT $n
+                SELECT c.position, c.member_id, c.title_id, c.last_watched_at, c.position_ms, c.duration_ms, c.sessions, c.changed_at,
+                    c.last_watched_at IS NOT NULL AND c.position <= coalesce(e.feed_position, 0)
+                FROM changes c LEFT JOIN erasures e ON e.member_id = c.member_id
+                WHERE c.position > $after ORDER BY c.position LIMIT $n
                 """;
             command.Parameters.AddWithValue("$after", after);
             command.Parameters.AddWithValue("$n", limit);
             var changes = new List<ItemChange>();
+            var next = after;
+            var scanned = 0;
             using (var reader = command.ExecuteReader())
             {
                 while (reader.Read())
                 {
+                    next = reader.GetInt64(0);
+                    scanned++;
+                    if (reader.GetBoolean(8))
+                    {
+                        continue;
+                    }
+
                     var titleId = reader.GetString(2);
                     var item = reader.IsDBNull(3)
                         ? null
@@ -121,7 +134,7 @@ public sealed partial class SqliteHistoryStore
                 }
             }
 
-            return new ChangePage(changes, changes.Count == 0 ? after : changes[^1].Position);
+            return new ChangePage(changes, changes.Count == 0 && scanned < limit ? after : next);
         }
         catch (SqliteException e)
         {

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Microsoft.Data.Sqlite;
 using ViewingHistory.Core.Diagnostics;
 using ViewingHistory.Core.History;
+using ViewingHistory.Store.Rights;
 
 namespace ViewingHistory.Store.Sqlite;
 
@@ -19,6 +20,12 @@ public sealed partial class SqliteHistoryStore
         return WriteAsync(
             (c, changedAt) =>
             {
+                if (MayHoldErasures(c))
+                {
+                    // Before anything is read or written: a covered event must never reach a merge (CONTRACT.md, erasure).
+                    StaleErasureMarksException.ThrowIfCovered(sessions, ReadErasureMarks(c, keys.Select(k => k.MemberId).Distinct(StringComparer.Ordinal).ToList()));
+                }
+
                 // What the row cache lacks is read (one statement per kind for all the missing keys); the rest is known.
                 var items = LoadItems(c, keys);
                 var changedSessions = new List<(ItemKey Item, SessionState Session)>();
@@ -40,7 +47,10 @@ public sealed partial class SqliteHistoryStore
 
                 foreach (var (item, session) in changedSessions)
                 {
-                    Run(c.UpsertSession, item.MemberId, item.TitleId, session.SessionId, session.LastAtMs, session.HeadSeq, session.HeadTimestampMs, session.HeadEventId, session.PositionMs, session.DurationMs);
+                    Run(
+                        c.UpsertSession,
+                        item.MemberId, item.TitleId, session.SessionId, session.LastAtMs, session.HeadSeq, session.HeadTimestampMs, session.HeadEventId,
+                        session.PositionMs, session.DurationMs, session.StartedAtMs, session.HeadDevice);
                 }
 
                 // Only items with a changed session can change: the marks did not move.
@@ -329,7 +339,9 @@ public sealed partial class SqliteHistoryStore
                 sessions[key] = ofItem = new Dictionary<string, SessionState>(StringComparer.Ordinal);
             }
 
-            var s = new SessionState(reader.GetString(2), reader.GetInt64(3), reader.GetInt32(4), reader.GetInt64(5), reader.GetString(6), reader.GetInt64(7), reader.GetInt64(8));
+            var s = new SessionState(
+                reader.GetString(2), reader.GetInt64(3), reader.GetInt32(4), reader.GetInt64(5), reader.GetString(6), reader.GetInt64(7), reader.GetInt64(8),
+                reader.IsDBNull(9) ? null : reader.GetInt64(9), reader.IsDBNull(10) ? null : reader.GetString(10));
             ofItem[s.SessionId] = s;
         }
 
@@ -368,6 +380,19 @@ public sealed partial class SqliteHistoryStore
         var marks = new Dictionary<string, long>(StringComparer.Ordinal);
         c.SelectMemberMarks.Parameters["$members"].Value = Json.Strings(members);
         using var reader = c.SelectMemberMarks.ExecuteReader();
+        while (reader.Read())
+        {
+            marks[reader.GetString(0)] = reader.GetInt64(1);
+        }
+
+        return marks;
+    }
+
+    private static Dictionary<string, long> ReadErasureMarks(WriterCommands c, IReadOnlyList<string> members)
+    {
+        var marks = new Dictionary<string, long>(StringComparer.Ordinal);
+        c.SelectErasureMarks.Parameters["$members"].Value = Json.Strings(members);
+        using var reader = c.SelectErasureMarks.ExecuteReader();
         while (reader.Read())
         {
             marks[reader.GetString(0)] = reader.GetInt64(1);

@@ -106,6 +106,9 @@ public sealed partial class SqliteHistoryStore : IHistoryStore
             using (var tx = connection.BeginTransaction(deferred: false))
             {
                 Execute(connection, Schema, tx);
+                Execute(connection, RightsSchema, tx);
+                MigrateSessions(connection, tx);
+                _hasErasures = HasErasures(connection, tx);
                 tx.Commit();
             }
 

@@ -29,6 +29,10 @@ public abstract class InProcessServiceFixture : ServiceFixture
             ["Auth:ServiceKeys:0"] = TestCredentials.ServiceKey,
             ["Auth:MemberTokenSecret"] = TestCredentials.Secret,
             ["Processor:MaxBatchWait"] = "00:00:00.005",
+
+            // Erasures complete in seconds here: the archive's rewrite pass every 0.5 s, the feed's purge too.
+            ["Erasure:ArchiveWithin"] = "00:00:02",
+            ["Erasure:PurgeInterval"] = "00:00:00.500",
         };
         foreach (var (k, v) in Settings)
         {

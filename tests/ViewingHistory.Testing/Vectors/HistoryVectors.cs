@@ -4,13 +4,17 @@ using ViewingHistory.Core.History;
 
 namespace ViewingHistory.Testing.Vectors;
 
-/// <summary>One case of shared/vectors/history.json: events, hide marks, and the history the contract defines for them.</summary>
+/// <summary>
+/// One case of shared/vectors/history.json (or of this project's erasure.json): events, hide marks, erasure marks, and
+/// the history the contract defines for them.
+/// </summary>
 public sealed record HistoryVectorCase(
     string Name,
     IReadOnlyList<PlaybackEvent> Events,
     IReadOnlyList<string> EventJson,
     IReadOnlyList<HideMark> Hides,
-    IReadOnlyDictionary<string, IReadOnlyList<ExpectedItem>> History)
+    IReadOnlyDictionary<string, IReadOnlyList<ExpectedItem>> History,
+    IReadOnlyList<ErasureMark> Erasures)
 {
     public override string ToString() => Name;
 }
@@ -24,7 +28,7 @@ public sealed record ExpectedItem(string TitleId, string LastWatchedAt, long Pos
 /// </summary>
 public static class HistoryVectors
 {
-    private static readonly Lazy<IReadOnlyList<HistoryVectorCase>> Cases = new(Load);
+    private static readonly Lazy<IReadOnlyList<HistoryVectorCase>> Cases = new(() => Load(Locate()));
 
     public static IReadOnlyList<HistoryVectorCase> All => Cases.Value;
 
@@ -57,9 +61,10 @@ public static class HistoryVectors
             e.TryGetProperty("device", out var d) && d.ValueKind == JsonValueKind.String ? d.GetString() : null);
     }
 
-    private static IReadOnlyList<HistoryVectorCase> Load()
+    /// <summary>The cases of a vector file: events, hides, optional erasures, history.</summary>
+    internal static IReadOnlyList<HistoryVectorCase> Load(string path)
     {
-        using var doc = JsonDocument.Parse(File.ReadAllBytes(Locate()));
+        using var doc = JsonDocument.Parse(File.ReadAllBytes(path));
         var cases = new List<HistoryVectorCase>();
         foreach (var c in doc.RootElement.GetProperty("cases").EnumerateArray())
         {
@@ -81,12 +86,20 @@ public static class HistoryVectors
                     i.GetProperty("completed").GetBoolean(),
                     i.GetProperty("sessions").GetInt32())).ToList(),
                 StringComparer.Ordinal);
+            var erasures = c.TryGetProperty("erasures", out var marks)
+                ? marks.EnumerateArray().Select(m =>
+                {
+                    Timestamps.TryParse(m.GetProperty("erasedThrough").GetString(), out var through);
+                    return new ErasureMark(m.GetProperty("memberId").GetString()!, through);
+                }).ToList()
+                : [];
             cases.Add(new HistoryVectorCase(
                 c.GetProperty("name").GetString()!,
                 events.Select(ToEvent).ToList(),
                 events.Select(e => e.GetRawText()).ToList(),
                 hides,
-                history));
+                history,
+                erasures));
         }
 
         return cases;

@@ -25,6 +25,9 @@ const ui = {
   empty: $('empty'),
   more: $('load-more'),
   hideAll: $('hide-all'),
+  download: $('download'),
+  downloadCsv: $('download-csv'),
+  downloadJson: $('download-json'),
   dialog: $('confirm'),
   dialogTitle: $('confirm-title'),
   dialogText: $('confirm-text'),
@@ -107,6 +110,7 @@ function showSignedIn(signedIn) {
   ui.history.hidden = !signedIn;
   if (!signedIn) resume.stop();
   ui.who.hidden = !signedIn;
+  ui.download.hidden = !signedIn;
   ui.memberId.textContent = signedIn ? session.memberId : '';
 }
 
@@ -259,6 +263,44 @@ async function hideAll() {
   }
 }
 
+/**
+ * "Download your viewing activity": the member's export (CONTRACT.md "Member data rights") fetched with the token in
+ * a header (never in a URL), then handed to the browser as a file download.
+ */
+async function downloadExport(format, button) {
+  button.disabled = true;
+  button.setAttribute('aria-busy', 'true');
+  try {
+    const response = await fetch(`/v1/members/${encodeURIComponent(session.memberId)}/export?format=${format}`, {
+      headers: { Authorization: `Bearer ${session.token}` },
+      cache: 'no-store',
+    });
+    if (!response.ok) {
+      let detail = '';
+      try {
+        detail = (await response.json()).detail || '';
+      } catch {
+        // Not problem+json: the status says enough.
+      }
+      throw new ApiError(response.status, response.statusText, detail);
+    }
+    const url = URL.createObjectURL(await response.blob());
+    const link = document.createElement('a');
+    link.href = url;
+    link.download = `viewing-activity-${session.memberId}.${format}`;
+    document.body.append(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 60_000);
+    say(`Your viewing activity was downloaded (${format.toUpperCase()}).`);
+  } catch (e) {
+    handleError(e, 'download your viewing activity');
+  } finally {
+    button.disabled = false;
+    button.removeAttribute('aria-busy');
+  }
+}
+
 function signIn(token) {
   const memberId = decodeToken(token);
   session = { token, memberId };
@@ -302,6 +344,8 @@ ui.form.addEventListener('submit', async (event) => {
 ui.signOut.addEventListener('click', signOut);
 ui.more.addEventListener('click', () => loadPage());
 ui.hideAll.addEventListener('click', hideAll);
+ui.downloadCsv.addEventListener('click', () => downloadExport('csv', ui.downloadCsv));
+ui.downloadJson.addEventListener('click', () => downloadExport('json', ui.downloadJson));
 
 const saved = sessionStorage.getItem(TOKEN_KEY);
 if (saved) {
