@@ -5,6 +5,7 @@ using ViewingHistory.Pipeline;
 using ViewingHistory.Server.Auth;
 using ViewingHistory.Server.Configuration;
 using ViewingHistory.Server.Json;
+using ViewingHistory.Server.OpenApi;
 
 namespace ViewingHistory.Server.Endpoints;
 
@@ -18,11 +19,15 @@ internal static class MemberRightsEndpoints
     {
         var member = v1.MapGroup("/members/{memberId}");
         member.MapGet("/export", ExportAsync).RequireAuthorization(Policies.Member)
-            .WithName("ExportMember").WithSummary("The member's items, sessions and hide marks, one consistent snapshot (JSON or CSV).");
+            .WithName("ExportMember").WithSummary("The member's items, sessions and hide marks, one consistent snapshot (JSON or CSV).")
+            .AnswersText(StatusCodes.Status200OK, ["application/json", "text/csv"], 400, 503)
+            .WithQuery("format", "string", "json (the default) or csv.");
         member.MapDelete("", EraseAsync).RequireAuthorization(Policies.Service)
-            .WithName("EraseMember").WithSummary("Erases the member: covered data goes at once from reads, and from everywhere within the bounds the README states.");
+            .WithName("EraseMember").WithSummary("Erases the member: covered data goes at once from reads, and from everywhere within the bounds the README states.")
+            .Answers<ErasureAcceptedDto>(StatusCodes.Status202Accepted, 400, 503);
         member.MapGet("/erasure", ReadErasureAsync).RequireAuthorization(Policies.Service)
-            .WithName("ReadErasure").WithSummary("The member's latest erasure and what is not yet clean of it.");
+            .WithName("ReadErasure").WithSummary("The member's latest erasure and what is not yet clean of it.")
+            .Answers<ErasureStatusDto>(StatusCodes.Status200OK, 400, 404, 503);
         return v1;
     }
 

@@ -33,9 +33,14 @@ internal static class ApiAnswers
 
     /// <summary>A success answer with a body of another media type (e.g. <c>text/plain</c> for <c>/metrics</c>).</summary>
     public static TBuilder AnswersText<TBuilder>(this TBuilder builder, int success, string contentType, params int[] problems)
+        where TBuilder : IEndpointConventionBuilder =>
+        builder.AnswersText(success, [contentType], problems);
+
+    /// <summary>A success answer whose body is one of several media types (e.g. the export: JSON or CSV).</summary>
+    public static TBuilder AnswersText<TBuilder>(this TBuilder builder, int success, string[] contentTypes, params int[] problems)
         where TBuilder : IEndpointConventionBuilder
     {
-        builder.WithMetadata(new ProducesResponseTypeMetadata(success, typeof(string), [contentType]));
+        builder.WithMetadata(new ProducesResponseTypeMetadata(success, typeof(string), contentTypes));
         return builder.Problems(success, problems);
     }
 
