@@ -15,6 +15,13 @@ internal static class JetStreamFailures
     /// <summary>"stream name already in use with a different configuration": a concurrent creator won the race.</summary>
     public const int StreamNameInUse = 10058;
 
+    /// <summary>
+    /// "subjects overlap with an existing stream": also what a creator that lost the race to create the same stream is
+    /// told (its create is checked against the winner's subjects). The next create-or-update finds the stream; a real
+    /// overlap with another stream still fails once the retry's budget is spent, with this message.
+    /// </summary>
+    public const int SubjectsOverlap = 10065;
+
     /// <summary>"stream not found".</summary>
     public const int StreamNotFound = 10059;
 
@@ -24,7 +31,7 @@ internal static class JetStreamFailures
     /// </summary>
     public static bool IsTransient(Exception ex) => ex switch
     {
-        NatsJSApiException api => api.Error.ErrCode != StoreFailed && (api.Error.Code is 503 or 408 or 504 || api.Error.ErrCode == StreamNameInUse),
+        NatsJSApiException api => api.Error.ErrCode != StoreFailed && (api.Error.Code is 503 or 408 or 504 || api.Error.ErrCode is StreamNameInUse or SubjectsOverlap),
         NatsNoRespondersException or NatsNoReplyException or NatsTimeoutException or NatsJSPublishNoResponseException
             or NatsJSApiNoResponseException or NatsJSTimeoutException or NatsJSConnectionException or NatsConnectionFailedException => true,
         TimeoutException => true,

@@ -197,7 +197,7 @@ internal static class ViewingHistoryHostingExtensions
         // with the credential kinds of its policy), 429 (RequireRateLimiting) and 500 are added here for all of them
         // (OpenApi/ApiAnswers.cs). ApiDocumentTests fails for an endpoint mapped without Answers.
         var routes = app.MapGroup(string.Empty).AddImpliedAnswers();
-        var v1 = routes.MapGroup("/v1");
+        var v1 = routes.MapGroup("/v1").RequireExactPaths();
         if (roles.HasFlag(ServiceRoles.Ingest))
         {
             v1.MapIngest();

@@ -7,10 +7,23 @@ namespace ViewingHistory.Store.Postgres;
 public sealed partial class PostgresHistoryStore
 {
     // started_at and head_device came later: existing databases get them as NULL ("stored before the service kept
-    // them"). The erasure marks have a table of their own (see IHistoryStore.Rights).
+    // them"). The erasure marks have a table of their own (see IHistoryStore.Rights). The columns are added only where
+    // the catalog lacks them: ALTER TABLE takes an ACCESS EXCLUSIVE lock on sessions before it looks, IF NOT EXISTS or
+    // not, and every start of every node would then queue behind (and block) the processors' writes, and could
+    // deadlock with them.
     private const string RightsSchemaSql = """
-        ALTER TABLE sessions ADD COLUMN IF NOT EXISTS started_at bigint NULL;
-        ALTER TABLE sessions ADD COLUMN IF NOT EXISTS head_device text NULL;
+        DO $$
+        BEGIN
+            IF NOT EXISTS (SELECT 1 FROM information_schema.columns
+                           WHERE table_schema = current_schema() AND table_name = 'sessions' AND column_name = 'started_at') THEN
+                ALTER TABLE sessions ADD COLUMN started_at bigint NULL;
+            END IF;
+            IF NOT EXISTS (SELECT 1 FROM information_schema.columns
+                           WHERE table_schema = current_schema() AND table_name = 'sessions' AND column_name = 'head_device') THEN
+                ALTER TABLE sessions ADD COLUMN head_device text NULL;
+            END IF;
+        END
+        $$;
         CREATE TABLE IF NOT EXISTS erasures (
             member_id text COLLATE "C" NOT NULL PRIMARY KEY,
             requested_at bigint NOT NULL,

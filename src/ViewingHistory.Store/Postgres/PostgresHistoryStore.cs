@@ -54,6 +54,28 @@ public sealed partial class PostgresHistoryStore : IHistoryStore
 
     public async Task InitializeAsync(CancellationToken cancellationToken)
     {
+        // CREATE INDEX IF NOT EXISTS takes a SHARE lock on its table before it looks, so a node starting while others
+        // write can be chosen as a deadlock victim (40P01) or fail serialization; its transaction is rolled back whole
+        // and is safe to run again. Anything else is the store's state or a real error, as for every operation.
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await InitializeOnceAsync(cancellationToken);
+                return;
+            }
+            catch (StoreUnavailableException e) when (attempt < InitializeAttempts && e.InnerException is PostgresException
+                { SqlState: PostgresErrorCodes.DeadlockDetected or PostgresErrorCodes.SerializationFailure })
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds((100 * attempt) + Random.Shared.Next(100)), cancellationToken);
+            }
+        }
+    }
+
+    private const int InitializeAttempts = 5;
+
+    private async Task InitializeOnceAsync(CancellationToken cancellationToken)
+    {
         await GuardAsync(
             async () =>
             {
