@@ -37,6 +37,22 @@ public partial interface IHistoryStore
     /// <summary>Registers a part that must be clean before an erasure completes (idempotent).</summary>
     Task RegisterErasurePartAsync(string part, CancellationToken cancellationToken);
 
+    /// <summary>Every registered part, in ordinal order.</summary>
+    Task<IReadOnlyList<string>> ReadErasurePartsAsync(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Unregisters a part that the deployment no longer keeps (a shadow store after leaving shadow mode, an archive root
+    /// turned off, the relay's stream without a relay), forgets what it reported, and completes every erasure whose
+    /// remaining parts are all clean. Idempotent; a part that runs again registers again.
+    /// </summary>
+    Task RetireErasurePartAsync(string part, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Whether the store's data is there, found without creating anything (<see cref="InitializeAsync"/> would): a store
+    /// the deployment stopped using (the shadow store after shadow mode) may have been deleted by the operator.
+    /// </summary>
+    Task<bool> ExistsAsync(CancellationToken cancellationToken);
+
     /// <summary>The erasures that <paramref name="part"/> has not yet reported clean, oldest request first.</summary>
     Task<IReadOnlyList<ErasureRecord>> ReadPendingErasuresAsync(string part, CancellationToken cancellationToken);
 

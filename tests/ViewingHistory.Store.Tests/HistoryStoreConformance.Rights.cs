@@ -178,6 +178,36 @@ public abstract partial class HistoryStoreConformance
     }
 
     [Fact]
+    public async Task A_retired_part_no_longer_holds_erasures_back_and_a_store_not_yet_created_does_not_exist()
+    {
+        await Store.RegisterErasurePartAsync("shadow", None);
+        await Store.RegisterErasurePartAsync("relay", None);
+        Assert.Equal([ErasureParts.Feed, "relay", "shadow"], await Store.ReadErasurePartsAsync(None));
+        Clock.NowMs = ErasedAt;
+        var erasure = await Store.EraseMemberAsync("m", null, None);
+        await Store.PurgeErasedChangesAsync(100, None);
+        await Store.MarkErasurePartCleanAsync("shadow", "m", erasure.ErasedThroughMs, None);
+        Assert.Equal(["relay"], (await Store.ReadErasureAsync("m", None))!.Pending);
+
+        Clock.NowMs = ErasedAt + 1_000;
+        await Store.RetireErasurePartAsync("relay", None);
+        await Store.RetireErasurePartAsync("relay", None);
+        Assert.Equal(ErasedAt + 1_000, (await Store.ReadErasureAsync("m", None))!.Erasure.CompletedAtMs);
+        Assert.Equal([ErasureParts.Feed, "shadow"], await Store.ReadErasurePartsAsync(None));
+
+        // Retiring forgets what the part reported: registered again, it is pending for the next erasure.
+        await Store.RetireErasurePartAsync("shadow", None);
+        await Store.RegisterErasurePartAsync("shadow", None);
+        Clock.NowMs = ErasedAt + 2_000;
+        var next = await Store.EraseMemberAsync("n", null, None);
+        Assert.Equal([next], await Store.ReadPendingErasuresAsync("shadow", None));
+
+        Assert.True(await Store.ExistsAsync(None));
+        await using var elsewhere = NewStoreElsewhere();
+        Assert.False(await elsewhere.ExistsAsync(None));
+    }
+
+    [Fact]
     public async Task The_export_is_the_members_items_sessions_and_hides()
     {
         await ApplyAsync(

@@ -36,6 +36,9 @@ public abstract partial class HistoryStoreConformance : IAsyncLifetime
 
     protected virtual Task DeleteLocationAsync() => Task.CompletedTask;
 
+    /// <summary>A store beside this test's (another file, another schema), never initialized.</summary>
+    protected abstract IHistoryStore NewStoreElsewhere();
+
     protected async Task<IHistoryStore> OpenAsync()
     {
         var store = NewStore(Clock);

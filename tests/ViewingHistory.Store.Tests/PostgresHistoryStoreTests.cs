@@ -17,6 +17,8 @@ public sealed class PostgresHistoryStoreTests(PostgresServer server) : HistorySt
 
     protected override IHistoryStore NewStore(TimeProvider clock) => new PostgresHistoryStore(_connectionString, clock: clock);
 
+    protected override IHistoryStore NewStoreElsewhere() => new PostgresHistoryStore(_connectionString, "vh_shadow");
+
     [Fact(Timeout = 120_000)]
     public async Task Processors_racing_on_one_member_end_with_the_reference_history_and_a_consistent_feed()
     {

@@ -24,6 +24,8 @@ public class SqliteHistoryStoreTests : HistoryStoreConformance
     protected override IHistoryStore NewStore(TimeProvider clock) =>
         new SqliteHistoryStore(DatabasePath, clock, RowCacheItems);
 
+    protected override IHistoryStore NewStoreElsewhere() => new SqliteHistoryStore(Path.Combine(_directory!.Path, "history-shadow.db"));
+
     protected override Task DeleteLocationAsync()
     {
         _directory?.Dispose();

@@ -4,6 +4,7 @@ using ViewingHistory.Pipeline.Archive;
 using ViewingHistory.Pipeline.Erasure;
 using ViewingHistory.Queue;
 using ViewingHistory.Server.Configuration;
+using ViewingHistory.Server.Hosting;
 
 namespace ViewingHistory.Server.Feeds;
 
@@ -31,13 +32,19 @@ internal static class FeedHostingExtensions
         services.AddHostedService<ChangeRetentionService>();
         services.AddHostedService<ErasurePurgeService>();
         // Only an engine that offers a change stream registers a sink (JetStream does; the embedded queue does not).
-        if (feed.RelayEnabled && services.Any(d => d.ServiceType == typeof(IChangeStreamSink)))
+        var relay = feed.RelayEnabled && services.Any(d => d.ServiceType == typeof(IChangeStreamSink));
+        if (relay)
         {
             services.AddHostedService<ChangeRelay>();
         }
 
-        // With the archive off, ConsumerRetirement retires its consumer left from earlier runs.
-        if (configuration.GetSection(ArchiveOptions.Section).Get<ArchiveOptions>() is not { Enabled: false })
+        // With the archive off, ConsumerRetirement retires its consumer left from earlier runs, and ErasurePartRetirement
+        // its erasure part.
+        var archive = configuration.GetSection(ArchiveOptions.Section).Get<ArchiveOptions>() ?? new ArchiveOptions();
+        var archiveRoot = archive.Path is { Length: > 0 } configured ? configured : Path.Combine(service.DataDir, "archive");
+        services.AddSingleton(new RunningErasureParts(relay, archive.Enabled ? Path.GetFullPath(archiveRoot) : null));
+        services.AddHostedService<ErasurePartRetirement>();
+        if (archive.Enabled)
         {
             services.AddHostedService(sp =>
             {
@@ -45,7 +52,7 @@ internal static class FeedHostingExtensions
                 return new ArchiveHost(
                     sp.GetRequiredService<IEventQueue>(),
                     options,
-                    options.Path is { Length: > 0 } path ? path : Path.Combine(service.DataDir, "archive"),
+                    archiveRoot,
                     new ArchiveMetrics(sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>()),
                     sp.GetRequiredService<TimeProvider>(),
                     sp.GetRequiredService<ConsumptionControl>(),
