@@ -62,7 +62,7 @@ public sealed partial class HistoryProcessor
         ArgumentNullException.ThrowIfNull(consumer);
         if (_target.IsPrimary)
         {
-            _metrics.ObserveLag(() => consumer.LagEvents);
+            _metrics.ObserveLag(consumer);
         }
 
         var receiving = ReceiveLoopAsync(consumer, stopping);
