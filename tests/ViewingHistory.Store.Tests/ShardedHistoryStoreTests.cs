@@ -71,4 +71,78 @@ public sealed class ShardedHistoryStoreTests(PostgresServer server) : HistorySto
         var refused = await Assert.ThrowsAsync<InvalidOperationException>(() => two.InitializeAsync(None));
         Assert.Contains("no recorded shard placement", refused.Message, StringComparison.Ordinal);
     }
+
+    [Fact(Timeout = 120_000)]
+    public async Task A_reader_polling_the_feed_during_commits_on_every_shard_by_several_stores_skips_nothing_and_never_goes_back()
+    {
+        // Four stores (as four processor nodes), each copying the shards' outboxes as it reads, and a reader of its own.
+        var writers = new List<IHistoryStore>();
+        for (var w = 0; w < 4; w++)
+        {
+            writers.Add(await OpenAsync());
+        }
+
+        var positions = new List<long>();
+        var fold = new Dictionary<(string, string), Core.History.HistoryItem?>();
+        using var done = new CancellationTokenSource();
+        var reader = Task.Run(async () =>
+        {
+            var next = 0L;
+            while (true)
+            {
+                var finished = done.IsCancellationRequested;
+                var page = await Store.ReadChangesAsync(next, 50, None);
+                foreach (var change in page.Changes)
+                {
+                    Assert.True(change.Position > (positions.Count == 0 ? next : positions[^1]), $"position {change.Position} after {positions.LastOrDefault()}");
+                    positions.Add(change.Position);
+                    fold[(change.MemberId, change.TitleId)] = change.Item;
+                }
+
+                Assert.True(page.Next >= next);
+                next = page.Next;
+                if (finished && page.Changes.Count == 0)
+                {
+                    return;
+                }
+            }
+        });
+
+        var members = Enumerable.Range(0, 12).Select(i => $"poll{i}").ToList();
+        try
+        {
+            await Task.WhenAll(writers.Select((store, w) => Task.Run(async () =>
+            {
+                for (var i = 0; i < 40; i++)
+                {
+                    await store.ApplyAsync(Reduce(Event(members[(w + i) % 12], $"t{i % 7}", $"s{w}", i, i, 1_000 * i), Event(members[(w + (3 * i)) % 12], $"t{i % 5}", $"s{w}", i, i, 500 * i)), None);
+                    if (i % 10 == 9)
+                    {
+                        await store.HideTitleAsync(members[w], "t1", T0 + (i * 1000L), None);
+                    }
+
+                    _ = await store.ReadChangesAsync(long.MaxValue - 1, 1, None); // a reader of its own copies too
+                }
+            })));
+        }
+        finally
+        {
+            await done.CancelAsync();
+            foreach (var store in writers)
+            {
+                await store.DisposeAsync();
+            }
+        }
+
+        await reader;
+        Assert.Equal(positions.Count, positions.Distinct().Count());
+        var sharded = (ShardedHistoryStore)Store;
+        Assert.Contains(members, m => sharded.ShardOf(m) == 0);
+        Assert.Contains(members, m => sharded.ShardOf(m) == 1);
+        foreach (var member in members)
+        {
+            var read = await ReadAllAsync(member);
+            Assert.Equal(read.OrderBy(i => i.TitleId, StringComparer.Ordinal), fold.Where(f => f.Key.Item1 == member && f.Value is not null).Select(f => f.Value!).OrderBy(i => i.TitleId, StringComparer.Ordinal));
+        }
+    }
 }
