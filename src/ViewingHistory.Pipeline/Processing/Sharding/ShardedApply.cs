@@ -20,6 +20,7 @@ namespace ViewingHistory.Pipeline.Processing.Sharding;
 /// </summary>
 public sealed partial class ShardedApply : IAsyncDisposable
 {
+    private static readonly TimeSpan KeepAliveEvery = TimeSpan.FromSeconds(1);
     private readonly ShardedHistoryStore _store;
     private readonly ErasureFilter _erasures;
     private readonly IQueueConsumer _consumer;
@@ -243,14 +244,17 @@ public sealed partial class ShardedApply : IAsyncDisposable
         }
     }
 
-    /// <summary>In-progress acks for every held delivery, as often as the policy's longest backoff (well inside the ack wait).</summary>
+    /// <summary>
+    /// In-progress acks for every held delivery, every second or the policy's longest backoff if shorter: well inside any
+    /// ack wait a deployment sets (the chaos tests use 3 s). A held delivery's messages are at most MaxAckPending.
+    /// </summary>
     private async Task KeepAliveLoopAsync(CancellationToken cancellationToken)
     {
         try
         {
             while (!cancellationToken.IsCancellationRequested)
             {
-                await Task.Delay(_options.MaxBackoff, _time, cancellationToken);
+                await Task.Delay(_options.MaxBackoff < KeepAliveEvery ? _options.MaxBackoff : KeepAliveEvery, _time, cancellationToken);
                 QueueDelivery[] held;
                 lock (_gate)
                 {
