@@ -3,8 +3,10 @@ using Microsoft.Extensions.Logging;
 using ViewingHistory.Core.Events;
 using ViewingHistory.Core.History;
 using ViewingHistory.Pipeline.Observability;
+using ViewingHistory.Pipeline.Processing.Sharding;
 using ViewingHistory.Queue;
 using ViewingHistory.Store;
+using ViewingHistory.Store.Sharding;
 
 namespace ViewingHistory.Pipeline.Processing;
 
@@ -27,6 +29,8 @@ public sealed partial class HistoryProcessor
     private readonly ILogger _logger;
     private readonly ConsumptionControl _control;
     private readonly DeliveryPolicy _policy;
+    private readonly IDeadLetterQueue _deadLetters;
+    private ShardedApply? _sharded;
     private readonly ErasureFilter _erasures = new();
     private readonly Channel<QueueDelivery> _deliveries = Channel.CreateBounded<QueueDelivery>(
         new BoundedChannelOptions(2) { SingleReader = true, SingleWriter = true });
@@ -50,6 +54,7 @@ public sealed partial class HistoryProcessor
         _time = time;
         _logger = logger;
         _control = control;
+        _deadLetters = deadLetters;
         _policy = new DeliveryPolicy(target, ApplyAsync, deadLetters, options, metrics, time, logger);
     }
 
@@ -65,11 +70,16 @@ public sealed partial class HistoryProcessor
             _metrics.ObserveLag(consumer);
         }
 
+        // Over several store shards, a down shard's part of a delivery is held while the loop reads on (ShardedApply).
+        await using var sharded = _target.Store is ShardedHistoryStore { ShardCount: > 1 } shards
+            ? new ShardedApply(_target, shards, _erasures, consumer, _deadLetters, _options, _metrics, _time, _logger)
+            : null;
+        _sharded = sharded;
         var receiving = ReceiveLoopAsync(consumer, stopping);
         await foreach (var delivery in _deliveries.Reader.ReadAllAsync(drain))
         {
             await _policy.SettleAsync(consumer, delivery, drain);
-            await consumer.AckAsync(delivery, drain);
+            await (sharded is null ? consumer.AckAsync(delivery, drain).AsTask() : sharded.SettledAsync(delivery, drain));
         }
 
         await receiving;
@@ -132,6 +142,12 @@ public sealed partial class HistoryProcessor
         // The store's spans (Npgsql's commands, the SQLite transaction) become its children.
         using var activity = ApplyTracing.Start(_target.ConsumerName, entries, events);
         var applies = new List<Task<ApplyResult>>(workers);
+        if (_sharded is { } sharded)
+        {
+            applies.Add(sharded.ApplyAsync(entries, cancellationToken)); // one transaction per shard instead
+            parts = [];
+        }
+
         foreach (var part in parts)
         {
             if (part is not null)

@@ -28,4 +28,17 @@ public sealed record ProcessorOptions
 
     /// <summary>The longest pause between retries of a transient failure.</summary>
     public TimeSpan MaxBackoff { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// With several store shards: deliveries held, at most, because a shard that is down has not yet taken their part
+    /// (the others' parts committed). At the bound the processor waits for one to be released before it reads on.
+    /// </summary>
+    [Range(1, 100_000)]
+    public int MaxHeldDeliveries { get; init; } = 256;
+
+    /// <summary>
+    /// With several store shards: how long a delivery waits for one shard's part before it holds that part and reads on
+    /// (a frozen shard answers nothing, not even an error, until the connection's command timeout).
+    /// </summary>
+    public TimeSpan ShardWait { get; init; } = TimeSpan.FromSeconds(5);
 }

@@ -33,6 +33,12 @@ internal static class EngineHostingExtensions
             QueueKind.JetStream => builder.AddJetStreamQueue(service.Roles.HasFlag(ServiceRoles.Ingest) ? Path.Combine(service.DataDir, "spool") : null),
             _ => throw new InvalidOperationException($"No queue engine for {kinds.Queue}."),
         };
+        if (kinds.Store != StoreKind.Postgres && builder.Configuration.GetSection("Store:Shards").GetChildren().Any())
+        {
+            throw new InvalidOperationException(
+                "Store:Shards needs Store:Kind=postgres: the SQLite store is one file on one node; shards are PostgreSQL servers.");
+        }
+
         _ = kinds.Store switch
         {
             StoreKind.Sqlite => builder.AddSqliteStore(service.DataDir),

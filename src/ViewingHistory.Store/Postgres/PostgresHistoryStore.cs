@@ -2,6 +2,7 @@ using System.Text.RegularExpressions;
 using Npgsql;
 using ViewingHistory.Core.Diagnostics;
 using ViewingHistory.Core.Events;
+using ViewingHistory.Store.Sharding;
 
 namespace ViewingHistory.Store.Postgres;
 
@@ -25,7 +26,8 @@ public sealed partial class PostgresHistoryStore : IHistoryStore
     /// schema in the same database is an independent store (the shadow store of the migration).
     /// </param>
     /// <param name="clock">Stamps change rows; the system clock by default.</param>
-    public PostgresHistoryStore(string connectionString, string? schema = null, TimeProvider? clock = null)
+    /// <param name="placement">Which shard of how many this store is (<see cref="ShardPlacement.Single"/> by default).</param>
+    public PostgresHistoryStore(string connectionString, string? schema = null, TimeProvider? clock = null, ShardPlacement? placement = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
         if (schema is not null && !SchemaName().IsMatch(schema))
@@ -34,6 +36,7 @@ public sealed partial class PostgresHistoryStore : IHistoryStore
         }
 
         Schema = schema;
+        Placement = placement ?? ShardPlacement.Single;
         _clock = clock ?? TimeProvider.System;
         var builder = new NpgsqlDataSourceBuilder(connectionString);
         if (schema is not null)
@@ -51,6 +54,9 @@ public sealed partial class PostgresHistoryStore : IHistoryStore
     }
 
     public string? Schema { get; }
+
+    /// <summary>Which shard of how many this store is; recorded in the database and checked at every start.</summary>
+    public ShardPlacement Placement { get; }
 
     public async Task InitializeAsync(CancellationToken cancellationToken)
     {
@@ -90,12 +96,13 @@ public sealed partial class PostgresHistoryStore : IHistoryStore
                     await command.ExecuteNonQueryAsync(cancellationToken);
                 }
 
-                var sql = (Schema is null ? string.Empty : $"CREATE SCHEMA IF NOT EXISTS {Schema};\n") + SchemaSql + RightsSchemaSql;
+                var sql = (Schema is null ? string.Empty : $"CREATE SCHEMA IF NOT EXISTS {Schema};\n") + SchemaSql + RightsSchemaSql + PlacementSchemaSql;
                 await using (var command = new NpgsqlCommand(sql, connection, tx))
                 {
                     await command.ExecuteNonQueryAsync(cancellationToken);
                 }
 
+                await CheckPlacementAsync(connection, tx, cancellationToken);
                 await tx.CommitAsync(cancellationToken);
                 return 0;
             },

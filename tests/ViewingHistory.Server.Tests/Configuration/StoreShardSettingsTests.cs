@@ -1,0 +1,32 @@
+using ViewingHistory.Server.Tests.Infrastructure;
+using ViewingHistory.Testing;
+
+namespace ViewingHistory.Server.Tests.Configuration;
+
+/// <summary><c>Store:Shards</c> settings that cannot run refuse the start with a reason that names them.</summary>
+public sealed class StoreShardSettingsTests
+{
+    [Theory]
+    [InlineData("sqlite", false, "Store:Shards needs Store:Kind=postgres")]
+    [InlineData("postgres", true, "Store:ConnectionString and Store:Shards are both set")]
+    public async Task Shards_without_postgres_or_beside_a_connection_string_refuse_to_start(string kind, bool withConnectionString, string reason)
+    {
+        using var data = new TempDirectory("vh-shard-settings");
+        var settings = new Dictionary<string, string?>
+        {
+            ["Store:Kind"] = kind,
+            ["Store:Shards:0"] = "Host=127.0.0.1;Port=1;Database=a",
+            ["Store:Shards:1"] = "Host=127.0.0.1;Port=1;Database=b",
+        };
+        if (withConnectionString)
+        {
+            settings["Store:ConnectionString"] = "Host=127.0.0.1;Port=1;Database=c";
+        }
+
+        var refused = await Assert.ThrowsAnyAsync<Exception>(async () =>
+        {
+            await using var host = InProcessHost.Start(data.Path, settings);
+        });
+        Assert.Contains(reason, refused.ToString(), StringComparison.Ordinal);
+    }
+}
