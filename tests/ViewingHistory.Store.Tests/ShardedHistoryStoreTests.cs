@@ -19,6 +19,8 @@ public sealed class ShardedHistoryStoreTests(PostgresServer server) : HistorySto
 
     protected override IHistoryStore NewStore(TimeProvider clock) => new ShardedHistoryStore(_shards, null, "vh_feed", clock);
 
+    protected override IHistoryStore NewStoreElsewhere() => new ShardedHistoryStore(_shards, "vh_shadow", "vh_shadow_feed");
+
     [Fact(Timeout = 60_000)]
     public async Task Each_member_lives_on_its_shard_alone()
     {

@@ -74,6 +74,21 @@ public sealed partial class ShardedHistoryStore
     public Task RegisterErasurePartAsync(string part, CancellationToken cancellationToken) =>
         Task.WhenAll(_shards.Select(s => s.RegisterErasurePartAsync(part, cancellationToken)));
 
+    /// <summary>The parts registered on any shard, in ordinal order (each shard registers every part; see <see cref="RegisterErasurePartAsync"/>).</summary>
+    public async Task<IReadOnlyList<string>> ReadErasurePartsAsync(CancellationToken cancellationToken)
+    {
+        var perShard = await Task.WhenAll(_shards.Select(s => s.ReadErasurePartsAsync(cancellationToken)));
+        return [.. perShard.SelectMany(p => p).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)];
+    }
+
+    /// <summary>On every shard, so that each completes its own members' erasures without the part.</summary>
+    public Task RetireErasurePartAsync(string part, CancellationToken cancellationToken) =>
+        Task.WhenAll(_shards.Select(s => s.RetireErasurePartAsync(part, cancellationToken)));
+
+    /// <summary>True while any shard's data is there: a part is only retired once no shard holds data it must clean.</summary>
+    public async Task<bool> ExistsAsync(CancellationToken cancellationToken) =>
+        (await Task.WhenAll(_shards.Select(s => s.ExistsAsync(cancellationToken)))).Any(exists => exists);
+
     /// <summary>
     /// The pending erasures of every shard, oldest request first, each with the global feed's position
     /// (<see cref="ErasureRecord.FeedPosition"/> is a position of this store's feed, as for one store).
