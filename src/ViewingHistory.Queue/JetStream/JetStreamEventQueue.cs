@@ -106,7 +106,8 @@ public sealed partial class JetStreamEventQueue : IEventQueue
             MaxMsgsPerSubject = -1,
             MaxMsgSize = -1,
             MaxConsumers = -1,
-            DuplicateWindow = _options.DuplicateWindow,
+            DuplicateWindow = _options.DeadLetterMaxAge is { } age && age < _options.DuplicateWindow ? age : _options.DuplicateWindow,
+            MaxAge = _options.DeadLetterMaxAge ?? TimeSpan.Zero,
         };
 
         // Several instances may start at once, and a cluster may still be electing its meta leader: retry both.
