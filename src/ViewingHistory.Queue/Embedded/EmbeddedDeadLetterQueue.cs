@@ -203,6 +203,31 @@ public sealed class EmbeddedDeadLetterQueue : IDeadLetterQueue, IDisposable
         }
     }
 
+    /// <summary>Removes every dead letter that failed before <paramref name="olderThanMs"/>; returns how many.</summary>
+    public async Task<int> ExpireAsync(long olderThanMs, CancellationToken cancellationToken)
+    {
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            List<string> expired;
+            lock (_indexLock)
+            {
+                expired = [.. _index.Where(e => e.Value.FailedAtMs < olderThanMs).Select(e => e.Key)];
+            }
+
+            foreach (var id in expired)
+            {
+                RemoveLocked(id);
+            }
+
+            return expired.Count;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
     /// <inheritdoc />
     public void Dispose()
     {

@@ -239,6 +239,10 @@ public sealed partial class EmbeddedEventQueue : IEventQueue
                     try
                     {
                         await TruncateAsync(stopping);
+                        if (_options.DeadLetterMaxAge is { } maxAge && _deadLetters is { } deadLetters)
+                        {
+                            await deadLetters.ExpireAsync(DateTimeOffset.UtcNow.Add(-maxAge).ToUnixTimeMilliseconds(), stopping);
+                        }
                     }
                     catch (Exception ex) when (ex is IOException or QueueUnavailableException or UnauthorizedAccessException)
                     {

@@ -19,6 +19,7 @@ public static class EmbeddedQueueHostingExtensions
         builder.Services.AddOptions<EmbeddedQueueOptions>()
             .BindConfiguration(EmbeddedQueueOptions.Section)
             .ValidateDataAnnotations()
+            .Validate(o => o.DeadLetterMaxAge is not { } age || age > TimeSpan.Zero, "Queue:DeadLetterMaxAge must be positive (leave it unset to keep dead letters until replayed or purged).")
             .ValidateOnStart();
 
         // The directory follows the server's data directory, not a setting of the section.

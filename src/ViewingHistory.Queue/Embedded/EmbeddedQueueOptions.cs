@@ -22,6 +22,12 @@ public sealed record EmbeddedQueueOptions
     /// <summary>Appends fail with <see cref="QueueUnavailableException"/> while the disk has less free space than this, before FasterLog hits ENOSPC and faults for good.</summary>
     public long MinFreeDiskBytes { get; init; } = 64L << 20;
 
+    /// <summary>
+    /// Dead letters that failed longer ago than this are removed (checked with each truncation): they hold members'
+    /// events, which an erasure cannot rewrite (CONTRACT.md "Member data rights"). Null: kept until replayed or purged.
+    /// </summary>
+    public TimeSpan? DeadLetterMaxAge { get; init; }
+
     /// <summary>How often the log is truncated below the slowest consumer's persisted position.</summary>
     public TimeSpan TruncateInterval { get; init; } = TimeSpan.FromSeconds(10);
 

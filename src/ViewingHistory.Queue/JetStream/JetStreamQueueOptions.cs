@@ -61,6 +61,12 @@ public sealed record JetStreamQueueOptions
     /// </summary>
     public TimeSpan MaxAge { get; init; } = TimeSpan.FromDays(7);
 
+    /// <summary>
+    /// How long the dead-letter stream keeps a dead letter (its <c>MaxAge</c>): they hold members' events, which an
+    /// erasure cannot rewrite (CONTRACT.md "Member data rights"). Null: kept until replayed or purged.
+    /// </summary>
+    public TimeSpan? DeadLetterMaxAge { get; init; }
+
     /// <summary>How long the server remembers a <c>Nats-Msg-Id</c>: a batch resent within it is stored once.</summary>
     public TimeSpan DuplicateWindow { get; init; } = TimeSpan.FromMinutes(2);
 
@@ -159,6 +165,11 @@ public sealed record JetStreamQueueOptions
         if (DuplicateWindow <= TimeSpan.Zero || (MaxAge > TimeSpan.Zero && DuplicateWindow > MaxAge))
         {
             return "DuplicateWindow must be positive and not exceed MaxAge.";
+        }
+
+        if (DeadLetterMaxAge <= TimeSpan.Zero)
+        {
+            return "DeadLetterMaxAge must be positive (leave it unset to keep dead letters until replayed or purged).";
         }
 
         return null;

@@ -31,7 +31,10 @@ internal static class JetStreamStreams
         };
     }
 
-    /// <summary>The one dead-letter stream of every batch stream: kept until purged.</summary>
+    /// <summary>
+    /// The one dead-letter stream of every batch stream: kept until purged, or for <c>Queue:DeadLetterMaxAge</c> when set
+    /// (its duplicate window may not exceed its age).
+    /// </summary>
     public static StreamConfig DeadLetters(JetStreamQueueOptions options) =>
         new(options.DlqStream, [options.DlqStream + ".>"])
         {
@@ -44,7 +47,8 @@ internal static class JetStreamStreams
             MaxMsgsPerSubject = -1,
             MaxMsgSize = -1,
             MaxConsumers = -1,
-            DuplicateWindow = options.DuplicateWindow,
+            DuplicateWindow = options.DeadLetterMaxAge is { } age && age < options.DuplicateWindow ? age : options.DuplicateWindow,
+            MaxAge = options.DeadLetterMaxAge ?? TimeSpan.Zero,
         };
 
     /// <summary>
