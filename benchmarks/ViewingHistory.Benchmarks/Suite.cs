@@ -54,7 +54,7 @@ public sealed class Suite : IAsyncDisposable
     {
         var quick = args.Contains("--quick");
         var rowsIndex = Array.IndexOf(args, "--rows");
-        var rows = rowsIndex >= 0 ? args[rowsIndex + 1].Split(',').Select(int.Parse).ToHashSet() : [.. Enumerable.Range(1, 9)];
+        var rows = rowsIndex >= 0 ? args[rowsIndex + 1].Split(',').Select(int.Parse).ToHashSet() : [.. Enumerable.Range(1, 10)];
         var outIndex = Array.IndexOf(args, "--out");
         var output = outIndex >= 0 ? args[outIndex + 1] : FindBenchmarksDirectory();
         var command = "dotnet run -c Release --project benchmarks/ViewingHistory.Benchmarks" + (args.Length > 0 ? " -- " + string.Join(' ', args) : string.Empty);
@@ -92,6 +92,7 @@ public sealed class Suite : IAsyncDisposable
             (7, ReadRow.RunAsync),
             (8, DistributedRow.RunAsync),
             (9, WarmStartRow.RunAsync),
+            (10, ShardedStreamsRow.RunAsync),
         ];
         foreach (var (row, run) in all)
         {

@@ -23,6 +23,12 @@ public interface IQueueConsumer : IAsyncDisposable
     long LagEvents { get; }
 
     /// <summary>
+    /// <see cref="LagEvents"/> per stream where the engine shards the queue (JetStream's <c>Queue:Streams</c>), by
+    /// stream name: the <c>stream</c> label of the lag gauges. One stream, <c>log</c>, for the embedded log.
+    /// </summary>
+    IReadOnlyList<KeyValuePair<string, long>> StreamLags => [new("log", LagEvents)];
+
+    /// <summary>
     /// Deliveries of an entry after which the engine stops redelivering it, silently (JetStream's MaxDeliver); null
     /// where redelivery never stops (the embedded log). An entry whose <see cref="QueueEntry.DeliveryCount"/> has
     /// reached it is on its last attempt: a permanent failure must dead-letter it now or it is lost.

@@ -39,9 +39,16 @@ public sealed partial class Deployment(string natsUrls, string connectionString,
         return settings;
     }
 
-    public async Task<ServerProcess> StartAsync(string roles)
+    /// <summary>Starts a server process with <paramref name="roles"/>; <paramref name="extra"/> settings win over the deployment's.</summary>
+    public async Task<ServerProcess> StartAsync(string roles, IReadOnlyDictionary<string, string>? extra = null)
     {
-        var process = await ServerProcess.StartAsync(Settings(roles), readyTimeout: TimeSpan.FromSeconds(90));
+        var settings = Settings(roles);
+        foreach (var (key, value) in extra ?? new Dictionary<string, string>())
+        {
+            settings[key] = value;
+        }
+
+        var process = await ServerProcess.StartAsync(settings, readyTimeout: TimeSpan.FromSeconds(90));
         lock (_processes)
         {
             _processes.Add(process);

@@ -18,6 +18,13 @@ public abstract class JetStreamConformance(NatsServer server) : QueueConformance
     private static readonly TimeSpan TestAckWait = TimeSpan.FromSeconds(3);
     private const int TestMaxDeliver = 3;
 
+    /// <summary>
+    /// <c>Queue:Streams</c> of the run. The suite's batches are all of one member, so with S &gt; 1 they all land in that
+    /// member's stream (order within a stream is what the ordering cases check), while every consumer reads all S: the
+    /// cases then prove that waiting, fetching, lag, redelivery and dead letters work across the S streams.
+    /// </summary>
+    protected virtual int Streams => 1;
+
     /// <summary>This test's stream and consumer settings.</summary>
     protected JetStreamQueueOptions Options { get; private set; } = null!;
 
@@ -41,11 +48,22 @@ public abstract class JetStreamConformance(NatsServer server) : QueueConformance
 
     protected override Task CreateLocationAsync()
     {
-        Options = TestQueues.Options(server.Url) with { AckWait = TestAckWait, Backoff = [], MaxDeliver = TestMaxDeliver };
+        Options = TestQueues.Options(server.Url) with { AckWait = TestAckWait, Backoff = [], MaxDeliver = TestMaxDeliver, Streams = Streams };
         return Task.CompletedTask;
     }
 
-    protected override Task AppendUndecodableAsync(byte[] payload) => TestQueues.PublishRawAsync(Options, payload, Token);
+    /// <summary>Onto the stream the suite's member's batches go to, so that the poison sits between them.</summary>
+    protected override Task AppendUndecodableAsync(byte[] payload) =>
+        TestQueues.PublishRawAsync(Options, payload, Token, StreamLayout.StreamOf("member-1", Options.Streams));
 
-    protected override Task<long> RetainedBytesAsync() => TestQueues.StreamBytesAsync(Options, Token);
+    protected override async Task<long> RetainedBytesAsync()
+    {
+        long bytes = 0;
+        for (var i = 0; i < Options.Streams; i++)
+        {
+            bytes += await TestQueues.StreamBytesAsync(Options, Token, i);
+        }
+
+        return bytes;
+    }
 }

@@ -94,18 +94,18 @@ internal static class TestQueues
     }
 
     /// <summary>Publishes bytes as they are onto the stream's batch subject, as a foreign or corrupt writer would.</summary>
-    public static async Task PublishRawAsync(JetStreamQueueOptions options, byte[] payload, CancellationToken cancellationToken)
+    public static async Task PublishRawAsync(JetStreamQueueOptions options, byte[] payload, CancellationToken cancellationToken, int stream = 0)
     {
         await using var raw = new NatsConnection(new NatsOpts { Url = options.Url });
-        var ack = await new NatsJSContext(raw).PublishAsync(options.StreamName + ".batch", payload, cancellationToken: cancellationToken);
+        var ack = await new NatsJSContext(raw).PublishAsync(options.StreamNameOf(stream) + ".batch", payload, cancellationToken: cancellationToken);
         ack.EnsureSuccess();
     }
 
     /// <summary>Bytes the server holds in the stream.</summary>
-    public static async Task<long> StreamBytesAsync(JetStreamQueueOptions options, CancellationToken cancellationToken)
+    public static async Task<long> StreamBytesAsync(JetStreamQueueOptions options, CancellationToken cancellationToken, int index = 0)
     {
         await using var raw = new NatsConnection(new NatsOpts { Url = options.Url });
-        var stream = await new NatsJSContext(raw).GetStreamAsync(options.StreamName, cancellationToken: cancellationToken);
+        var stream = await new NatsJSContext(raw).GetStreamAsync(options.StreamNameOf(index), cancellationToken: cancellationToken);
         return (long)stream.Info.State.Bytes;
     }
 

@@ -11,6 +11,28 @@ public sealed class Metrics(Dictionary<string, double> series, TimeSpan at)
 
     public double this[string name] => series.GetValueOrDefault(name);
 
+    /// <summary>The sum of every series of <paramref name="name"/> whatever its labels (the lag gauges have one per stream).</summary>
+    public double Sum(string name) =>
+        series.Where(s => s.Key == name || s.Key.StartsWith(name + "{", StringComparison.Ordinal)).Sum(s => s.Value);
+
+    /// <summary>Each series of <paramref name="name"/> by the value of its label <paramref name="label"/>.</summary>
+    public IReadOnlyDictionary<string, double> ByLabel(string name, string label)
+    {
+        var result = new SortedDictionary<string, double>(StringComparer.Ordinal);
+        var key = label + "=\"";
+        foreach (var (s, v) in series)
+        {
+            var at = s.IndexOf(key, StringComparison.Ordinal);
+            if (s.StartsWith(name + "{", StringComparison.Ordinal) && at > 0)
+            {
+                var start = at + key.Length;
+                result[s[start..s.IndexOf('"', start)]] = v;
+            }
+        }
+
+        return result;
+    }
+
     public static async Task<Metrics> ScrapeAsync(Uri baseAddress, System.Diagnostics.Stopwatch clock)
     {
         var text = await Http.GetStringAsync(new Uri(baseAddress, "/metrics"));
@@ -39,7 +61,7 @@ public sealed class Metrics(Dictionary<string, double> series, TimeSpan at)
 
     public double Ingested => this["vh_ingest_events_total"];
 
-    public double Lag => this["vh_queue_lag_events"];
+    public double Lag => Sum("vh_queue_lag_events");
 
     /// <summary>The q-quantile (seconds) of a histogram between two scrapes, interpolated inside its bucket.</summary>
     public static double HistogramQuantile(Metrics before, Metrics after, string histogram, double q)

@@ -41,7 +41,7 @@ public sealed partial class ArchiveHost(
         var compactor = new ArchiveCompactor(root, options, loggers.CreateLogger<ArchiveCompactor>(), eraser);
         _supervisor.Start(ConsumerName, (consumer, stopping, drain) =>
         {
-            metrics.ObserveLag(() => consumer.LagEvents);
+            metrics.ObserveLag(consumer);
             return new ArchiveConsumer(consumer, root, options, compactor, metrics, time, control, _logger, eraser).RunAsync(stopping, drain);
         });
         LogStarted(root);

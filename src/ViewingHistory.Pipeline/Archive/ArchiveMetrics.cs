@@ -1,5 +1,6 @@
 using System.Diagnostics.Metrics;
 using ViewingHistory.Pipeline.Observability;
+using ViewingHistory.Queue;
 
 namespace ViewingHistory.Pipeline.Archive;
 
@@ -7,17 +8,18 @@ namespace ViewingHistory.Pipeline.Archive;
 public sealed class ArchiveMetrics
 {
     private readonly Counter<long> _archived;
-    private Func<long> _lag = () => 0;
+    private readonly StreamLagGauge _lag = new();
 
     public ArchiveMetrics(IMeterFactory meterFactory)
     {
         var meter = meterFactory.Create(VhMetrics.MeterName);
         _archived = meter.CreateCounter<long>("vh_archive_events", description: "Events written to the Parquet archive (copies written again after a redelivery included).");
         _archived.Add(0);
-        meter.CreateObservableGauge("vh_archive_lag_events", () => _lag(), description: "Events appended to the queue and not yet acknowledged by the archive.");
+        meter.CreateObservableGauge("vh_archive_lag_events", _lag.Read, description: "Events appended to the queue and not yet acknowledged by the archive, per stream.");
     }
 
     public void Archived(int events) => _archived.Add(events);
 
-    public void ObserveLag(Func<long> lag) => _lag = lag;
+    /// <summary>Where the lag gauge reads from (the archive's consumer): one series per stream it reads.</summary>
+    public void ObserveLag(IQueueConsumer consumer) => _lag.Observe(consumer);
 }

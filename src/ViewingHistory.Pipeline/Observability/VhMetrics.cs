@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using ViewingHistory.Queue;
 
 namespace ViewingHistory.Pipeline.Observability;
 
@@ -22,7 +23,7 @@ public sealed class VhMetrics : IDisposable
     private readonly Counter<long> _shadowMismatched;
     private readonly Counter<long> _deadLettered;
     private readonly Counter<long> _rowsWritten;
-    private Func<long> _lag = () => 0;
+    private readonly StreamLagGauge _lag = new();
     private Func<long> _dlq = () => 0;
 
     /// <summary>The values of <c>vh_ingest_rejected_total{reason}</c>.</summary>
@@ -67,7 +68,7 @@ public sealed class VhMetrics : IDisposable
         _ingested.Add(0);
         _processed.Add(0);
         _deadLettered.Add(0);
-        _meter.CreateObservableGauge("vh_queue_lag_events", () => _lag(), description: "Events appended to the queue and not yet applied by the processors.");
+        _meter.CreateObservableGauge("vh_queue_lag_events", _lag.Read, description: "Events appended to the queue and not yet applied by the processors, per stream.");
         _meter.CreateObservableGauge("vh_dlq_events", () => _dlq(), description: "Entries in the dead-letter queue.");
     }
 
@@ -99,8 +100,8 @@ public sealed class VhMetrics : IDisposable
         _shadowMismatched.Add(mismatched);
     }
 
-    /// <summary>Where the lag gauge reads from (the processor's consumer).</summary>
-    public void ObserveLag(Func<long> lag) => _lag = lag;
+    /// <summary>Where the lag gauge reads from (the processor's consumer): one series per stream it reads.</summary>
+    public void ObserveLag(IQueueConsumer consumer) => _lag.Observe(consumer);
 
     public void ObserveDeadLetters(Func<long> count) => _dlq = count;
 

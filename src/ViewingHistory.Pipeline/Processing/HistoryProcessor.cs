@@ -67,7 +67,7 @@ public sealed partial class HistoryProcessor
         ArgumentNullException.ThrowIfNull(consumer);
         if (_target.IsPrimary)
         {
-            _metrics.ObserveLag(() => consumer.LagEvents);
+            _metrics.ObserveLag(consumer);
         }
 
         // Over several store shards, a down shard's part of a delivery is held while the loop reads on (ShardedApply).

@@ -1,37 +1,51 @@
 using NATS.Client.Core;
 using NATS.Client.JetStream;
-using NATS.Client.JetStream.Models;
-using Polly.Timeout;
 using ViewingHistory.Core.Diagnostics;
 using ViewingHistory.Core.Serialization;
 
 namespace ViewingHistory.Queue.JetStream;
 
 /// <summary>
-/// A durable pull consumer of the batch stream. Every instance with the same name, in any process, pulls from the
-/// same server-side consumer, so they compete for messages; each message (one batch) goes to one of them at a
-/// time and comes back after the ack wait if it is not acknowledged.
+/// A durable pull consumer of the batch streams: on each stream it reads (<see cref="JetStreamQueueOptions.Streams"/>,
+/// <see cref="JetStreamQueueOptions.ConsumeStreams"/>, and streams left past S), the server-side durable consumer of
+/// the same name. Every instance with that name, in any process, pulls from the same server-side consumers, so they
+/// compete for messages; each message (one batch, or one stream's part of one) goes to one of them at a time and
+/// comes back after the ack wait if it is not acknowledged.
 /// </summary>
+/// <remarks>
+/// Fair across streams: each receive starts at the next stream in turn and first takes at most an equal share of
+/// <c>maxEvents</c> from each, then fills what is left from the streams that had more, so a busy stream cannot starve
+/// the others. A delivery may hold messages of several streams; each is acknowledged on its own (explicit acks), so the
+/// delivery policy (hold and retry, dead letters, in-progress acks) applies per message as with one stream.
+/// </remarks>
 public sealed class JetStreamConsumer : IQueueConsumer
 {
     private static readonly TimeSpan MinPullExpiry = TimeSpan.FromSeconds(1);
     private readonly JetStreamEventQueue _queue;
     private readonly string _durableName;
-    private readonly SemaphoreSlim _gate = new(1, 1);
-    private INatsJSConsumer? _consumer;
-    private long _lagEvents;
+    private readonly JetStreamStreamConsumer[] _streams;
+    private readonly CancellationTokenSource _closing = new();
+    private int _next;
 
-    internal JetStreamConsumer(JetStreamEventQueue queue, string durableName)
+    internal JetStreamConsumer(JetStreamEventQueue queue, string durableName, IReadOnlyList<string> streams)
     {
         _queue = queue;
         _durableName = durableName;
+        _streams = [.. streams.Select(s => new JetStreamStreamConsumer(queue, s, durableName))];
     }
 
     /// <summary>
-    /// Messages pending or awaiting acknowledgement times the events per message seen so far; refreshed every
-    /// <see cref="JetStreamQueueOptions.StatsRefreshInterval"/>, not on every receive.
+    /// Messages pending or awaiting acknowledgement on every stream read, times the events per message seen so far;
+    /// refreshed every <see cref="JetStreamQueueOptions.StatsRefreshInterval"/>, not on every receive.
     /// </summary>
-    public long LagEvents => Interlocked.Read(ref _lagEvents);
+    public long LagEvents => StreamLags.Sum(l => l.Value);
+
+    /// <inheritdoc />
+    public IReadOnlyList<KeyValuePair<string, long>> StreamLags =>
+        [.. _streams.Select(s => new KeyValuePair<string, long>(s.Stream, (long)Math.Round(s.LagMessages * _queue.EventsPerMessage)))];
+
+    /// <summary>The streams this consumer reads, in index order.</summary>
+    public IReadOnlyList<string> Streams => [.. _streams.Select(s => s.Stream)];
 
     /// <inheritdoc />
     public int? MaxDeliveries => _queue.Options.MaxDeliver;
@@ -39,19 +53,19 @@ public sealed class JetStreamConsumer : IQueueConsumer
     /// <inheritdoc />
     public async ValueTask<QueueDelivery> ReceiveAsync(int maxEvents, TimeSpan maxWait, CancellationToken cancellationToken)
     {
-        var consumer = await EnsureConsumerAsync(cancellationToken);
         var messages = new List<INatsJSMsg<byte[]>>();
         var events = 0;
         try
         {
-            events += await FetchAvailableAsync(consumer, messages, maxEvents, cancellationToken);
+            events += TakeLongPulls(messages);
+            events += await FetchFairlyAsync(messages, maxEvents - events, cancellationToken);
             if (messages.Count == 0 && maxWait >= MinPullExpiry)
             {
-                // Wait for the first message only, then take whatever else is there: a batch never waits for more.
-                if (await WaitForOneAsync(consumer, messages, maxWait, cancellationToken))
+                // Wait for the first message of any stream, then take whatever else is there: a batch never waits for more.
+                if (await WaitForAnyAsync(messages, maxWait, cancellationToken))
                 {
-                    events += Count(messages[0]);
-                    events += await FetchAvailableAsync(consumer, messages, maxEvents - events, cancellationToken);
+                    events += messages.Sum(JetStreamStreamConsumer.EventCount);
+                    events += await FetchFairlyAsync(messages, maxEvents - events, cancellationToken);
                 }
             }
             else if (messages.Count == 0 && maxWait > TimeSpan.Zero)
@@ -62,14 +76,13 @@ public sealed class JetStreamConsumer : IQueueConsumer
                 while (messages.Count == 0 && DateTime.UtcNow < deadline)
                 {
                     await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(50, Math.Max(1, (deadline - DateTime.UtcNow).TotalMilliseconds))), cancellationToken);
-                    events += await FetchAvailableAsync(consumer, messages, maxEvents, cancellationToken);
+                    events += TakeLongPulls(messages);
+                    events += await FetchFairlyAsync(messages, maxEvents - events, cancellationToken);
                 }
             }
         }
         catch (Exception ex) when (ex is NatsException or TimeoutException)
         {
-            // The consumer may have been deleted or the server lost: find or create it again on the next call.
-            _consumer = null;
             if (messages.Count == 0)
             {
                 throw new QueueUnavailableException($"Could not fetch from consumer {_durableName}: {ex.Message}", ex);
@@ -107,156 +120,126 @@ public sealed class JetStreamConsumer : IQueueConsumer
     public ValueTask KeepAliveAsync(QueueDelivery delivery, CancellationToken cancellationToken) =>
         ForEachAsync(delivery, msg => msg.AckProgressAsync(cancellationToken: cancellationToken), "extend");
 
-    public ValueTask DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         _queue.Forget(this);
-        _gate.Dispose();
-        return ValueTask.CompletedTask;
+
+        // Outstanding long pulls expire by themselves within their wait; what they bring is given back.
+        await Task.WhenAll(_streams.Select(s => s.CloseAsync(TimeSpan.FromSeconds(5))));
+        await _closing.CancelAsync();
+        _closing.Dispose();
     }
 
-    internal async Task RefreshLagAsync(CancellationToken cancellationToken)
-    {
-        var consumer = _consumer;
-        if (consumer is null)
-        {
-            return;
-        }
+    internal Task RefreshLagAsync(CancellationToken cancellationToken) =>
+        Task.WhenAll(_streams.Select(s => s.RefreshLagAsync(cancellationToken)));
 
-        try
-        {
-            await consumer.RefreshAsync(cancellationToken);
-            var info = consumer.Info;
-            var messages = (double)info.NumPending + info.NumAckPending;
-            Interlocked.Exchange(ref _lagEvents, (long)Math.Round(messages * _queue.EventsPerMessage));
-        }
-        catch (NatsException)
-        {
-            // An estimate: keep the last value while the server is unreachable.
-        }
-    }
-
-    private async ValueTask<INatsJSConsumer> EnsureConsumerAsync(CancellationToken cancellationToken)
-    {
-        if (_consumer is { } existing)
-        {
-            return existing;
-        }
-
-        await _gate.WaitAsync(cancellationToken);
-        try
-        {
-            if (_consumer is { } created)
-            {
-                return created;
-            }
-
-            var o = _queue.Options;
-            var config = new ConsumerConfig(_durableName)
-            {
-                DurableName = _durableName,
-                AckPolicy = ConsumerConfigAckPolicy.Explicit,
-                DeliverPolicy = ConsumerConfigDeliverPolicy.All,
-                AckWait = o.AckWait,
-                MaxDeliver = o.MaxDeliver,
-                MaxAckPending = o.MaxAckPending,
-                FilterSubject = o.BatchSubject,
-            };
-            if (o.EffectiveBackoff.Count > 0)
-            {
-                config.Backoff = [.. o.EffectiveBackoff];
-            }
-
-            try
-            {
-                // Create-or-update with the same config from every instance is idempotent on the server. Retried:
-                // right after a node restarts or a leader moves, the API may not answer for a few seconds.
-                _consumer = await _queue.Retry.ExecuteAsync(
-                    (cfg, ct) => _queue.JetStream.CreateOrUpdateConsumerAsync(o.StreamName, cfg, ct),
-                    config,
-                    cancellationToken);
-            }
-            catch (Exception ex) when (ex is NatsException or TimeoutRejectedException)
-            {
-                throw new QueueUnavailableException($"Could not create consumer {_durableName}: {ex.Message}", ex);
-            }
-
-            await RefreshLagAsync(cancellationToken);
-            return _consumer;
-        }
-        finally
-        {
-            _gate.Release();
-        }
-    }
-
-    /// <summary>A long pull for one message; true when one came.</summary>
-    private static async Task<bool> WaitForOneAsync(INatsJSConsumer consumer, List<INatsJSMsg<byte[]>> into, TimeSpan maxWait, CancellationToken cancellationToken)
-    {
-        using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-
-        // The server ends the pull at its expiry; this is only a guard for a pull lost in a reconnect.
-        wait.CancelAfter(maxWait + TimeSpan.FromSeconds(2));
-        try
-        {
-            await foreach (var msg in consumer.FetchAsync<byte[]>(new NatsJSFetchOpts { MaxMsgs = 1, Expires = maxWait }, cancellationToken: wait.Token))
-            {
-                into.Add(msg);
-            }
-        }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-        {
-        }
-
-        return into.Count > 0;
-    }
-
-    /// <summary>Takes messages that are available now, without waiting, until about <paramref name="maxEvents"/> events.</summary>
-    private async Task<int> FetchAvailableAsync(INatsJSConsumer consumer, List<INatsJSMsg<byte[]>> into, int maxEvents, CancellationToken cancellationToken)
+    /// <summary>What long pulls left outstanding by an earlier receive brought since; returns its events.</summary>
+    private int TakeLongPulls(List<INatsJSMsg<byte[]>> into)
     {
         var events = 0;
-        while (events < maxEvents)
+        foreach (var s in _streams)
         {
-            var want = (int)Math.Clamp(Math.Ceiling((maxEvents - events) / _queue.EventsPerMessage), 1, _queue.Options.MaxAckPending);
-            var got = 0;
-
-            // A no-wait pull has no expiry of its own: while the connection is down it would wait for the reconnect.
-            using var guard = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            guard.CancelAfter(_queue.Options.PublishAttemptTimeout);
-            try
+            if (s.TryTakeLongPull(into))
             {
-                await foreach (var msg in consumer.FetchNoWaitAsync<byte[]>(new NatsJSFetchOpts { MaxMsgs = want }, cancellationToken: guard.Token))
-                {
-                    into.Add(msg);
-                    events += Count(msg);
-                    got++;
-                }
-            }
-            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-            {
-                throw new TimeoutException($"No answer to a pull within {_queue.Options.PublishAttemptTimeout.TotalSeconds:0.#} s.");
-            }
-
-            if (got < want)
-            {
-                break;
+                events += JetStreamStreamConsumer.EventCount(into[^1]);
             }
         }
 
         return events;
     }
 
-    private static int Count(INatsJSMsg<byte[]> msg)
+    /// <summary>
+    /// Takes what is available now from every stream, starting at the next one in turn: first an equal share of
+    /// <paramref name="maxEvents"/> from each, then the rest from those that had at least their share.
+    /// </summary>
+    private async Task<int> FetchFairlyAsync(List<INatsJSMsg<byte[]>> into, int maxEvents, CancellationToken cancellationToken)
     {
-        // From the header alone: a full decode happens once, in ToEntry.
-        return EventBatchCodec.TryReadEventCount(msg.Data, out var count) ? count : 0;
+        if (maxEvents <= 0)
+        {
+            return 0;
+        }
+
+        var n = _streams.Length;
+        var start = (int)((uint)Interlocked.Increment(ref _next) % (uint)n);
+        var share = (maxEvents + n - 1) / n;
+        var events = 0;
+        var more = new List<JetStreamStreamConsumer>();
+        for (var k = 0; k < n && events < maxEvents; k++)
+        {
+            var s = _streams[(start + k) % n];
+            var got = await s.FetchAvailableAsync(into, Math.Min(share, maxEvents - events), cancellationToken);
+            events += got;
+            if (got >= share && n > 1)
+            {
+                more.Add(s);
+            }
+        }
+
+        foreach (var s in more)
+        {
+            if (events >= maxEvents)
+            {
+                break;
+            }
+
+            events += await s.FetchAvailableAsync(into, maxEvents - events, cancellationToken);
+        }
+
+        return events;
     }
 
-    private static QueueEntry ToEntry(INatsJSMsg<byte[]> msg)
+    /// <summary>
+    /// A long pull on every stream (one each, kept outstanding across receives), until the first of them delivers or
+    /// <paramref name="maxWait"/> passes; true when a message came.
+    /// </summary>
+    private async Task<bool> WaitForAnyAsync(List<INatsJSMsg<byte[]>> into, TimeSpan maxWait, CancellationToken cancellationToken)
+    {
+        var deadline = DateTime.UtcNow + maxWait;
+        var wait = maxWait;
+        while (into.Count == 0)
+        {
+            // A stream whose pull expired while another's (left from an earlier, longer receive) is still out gets a new one.
+            if (wait >= MinPullExpiry)
+            {
+                foreach (var s in _streams)
+                {
+                    await s.StartLongPullAsync(wait, _closing.Token, cancellationToken);
+                }
+            }
+
+            var left = deadline - DateTime.UtcNow;
+            wait = left;
+
+            var pulls = _streams.Select(s => s.LongPull).OfType<Task>().ToList();
+            if (pulls.Count == 0 || left <= TimeSpan.Zero)
+            {
+                break;
+            }
+
+            // The guard beyond the wait covers a pull lost in a reconnect; the server ends the others at their expiry.
+            Task any = Task.WhenAny(pulls);
+            await any.WaitAsync(left + TimeSpan.FromSeconds(2), cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            cancellationToken.ThrowIfCancellationRequested();
+            foreach (var s in _streams)
+            {
+                s.TryTakeLongPull(into);
+            }
+        }
+
+        return into.Count > 0;
+    }
+
+    private QueueEntry ToEntry(INatsJSMsg<byte[]> msg)
     {
         var payload = msg.Data ?? [];
+
+        // A message without an id (a foreign or corrupt writer's) is named by its sequence; sequences of different
+        // streams collide, so past stream 0 the stream's name is part of it.
+        var stream = msg.Metadata?.Stream;
+        var seq = string.Equals(stream, _queue.Options.StreamName, StringComparison.Ordinal) ? "seq:" : "seq:" + stream + ":";
         var id = msg.Headers is { } h && h.TryGetValue("Nats-Msg-Id", out var msgId) && msgId.Count > 0
             ? msgId.ToString()
-            : "seq:" + msg.Metadata?.Sequence.Stream;
+            : seq + msg.Metadata?.Sequence.Stream;
         var deliveries = (int)Math.Min(int.MaxValue, msg.Metadata?.NumDelivered ?? 1);
         try
         {

@@ -2,6 +2,8 @@ using System.Globalization;
 using NATS.Client.Core;
 using NATS.Client.JetStream;
 using NATS.Client.JetStream.Models;
+using ViewingHistory.Core.Events;
+using ViewingHistory.Core.Serialization;
 
 namespace ViewingHistory.Queue.JetStream;
 
@@ -84,12 +86,41 @@ public sealed class JetStreamDeadLetterQueue : IDeadLetterQueue
         // A new message id: the original is still in the dedup window when an operator replays right after a fix,
         // and a replay under the old id would be acknowledged and silently dropped.
         var replayId = original + ":replay:" + seq.ToString(CultureInfo.InvariantCulture);
-        await _queue.PublishAsync(_queue.Options.BatchSubject, msg.Data ?? [], replayId, headers: null, cancellationToken);
+        await RepublishAsync(msg.Data ?? [], replayId, cancellationToken);
 
         // If this delete fails, a second replay republishes under the same id and is deduplicated.
         await DeleteAsync(seq, cancellationToken);
         await RefreshCountAsync(cancellationToken);
         return true;
+    }
+
+    /// <summary>
+    /// Puts a dead letter's payload back where its members' events go now: a batch is split by member over the streams
+    /// in force (S may have changed since it failed), as an append is; bytes that do not decode go to stream 0 as they
+    /// are (they were poison before and are dead-lettered again, unless the reader was what changed).
+    /// </summary>
+    private async Task RepublishAsync(byte[] payload, string replayId, CancellationToken cancellationToken)
+    {
+        AcceptedBatch batch;
+        try
+        {
+            batch = EventBatchCodec.Decode(payload);
+        }
+        catch (FormatException)
+        {
+            await _queue.PublishAsync(_queue.Options.BatchSubject, payload, replayId, headers: null, cancellationToken);
+            return;
+        }
+
+        if (_queue.Options.Streams == 1)
+        {
+            // The bytes as they were dead-lettered, as before streams existed.
+            await _queue.PublishAsync(_queue.Options.BatchSubject, payload, replayId, headers: null, cancellationToken);
+            return;
+        }
+
+        await Task.WhenAll(StreamLayout.Split(batch, _queue.Options.Streams, replayId)
+            .Select(p => _queue.AppendPartAsync(p.Stream, p.Part, p.MsgId, cancellationToken).AsTask()));
     }
 
     /// <inheritdoc />

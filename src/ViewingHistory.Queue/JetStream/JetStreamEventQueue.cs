@@ -33,6 +33,7 @@ public sealed partial class JetStreamEventQueue : IEventQueue
     private readonly List<JetStreamConsumer> _consumers = [];
     private readonly CancellationTokenSource _stopping = new();
     private Task? _statsLoop;
+    private IReadOnlyList<string> _consumed;
     private long _eventsSeen;
     private long _messagesSeen;
 
@@ -53,6 +54,7 @@ public sealed partial class JetStreamEventQueue : IEventQueue
         _js = new NatsJSContext(_connection);
         _retry = BuildRetry(options.AppendRetryBudget);
         _deadLetters = new JetStreamDeadLetterQueue(this);
+        _consumed = [.. StreamLayout.ParseConsumeStreams(options.ConsumeStreams, options.Streams, out _)!.Select(options.StreamNameOf)];
     }
 
     /// <summary>The settings in force.</summary>
@@ -76,49 +78,36 @@ public sealed partial class JetStreamEventQueue : IEventQueue
         }
     }
 
+    /// <summary>
+    /// The batch streams this node's consumers read: those of <see cref="JetStreamQueueOptions.ConsumeStreams"/> (all S
+    /// by default), then the streams past S found at <see cref="InitializeAsync"/>. Before it: the configured ones.
+    /// </summary>
+    public IReadOnlyList<string> ConsumedStreams => _consumed;
+
     /// <inheritdoc />
+    /// <remarks>
+    /// Creates (or updates) the S batch streams and the dead-letter stream, and finds the batch streams past S that a
+    /// deployment with more streams left behind (<see cref="StreamLayout"/>): consumers read those too until they are
+    /// deleted by hand.
+    /// </remarks>
     public async Task InitializeAsync(CancellationToken cancellationToken)
     {
-        var main = new StreamConfig(_options.StreamName, [_options.Subjects])
-        {
-            Storage = StreamConfigStorage.File,
-            // Limits, not WorkQueue: a second consumer (the archive) must read the same events.
-            Retention = StreamConfigRetention.Limits,
-            // DiscardNew: a full stream refuses the publish (ingest answers 503) instead of dropping unprocessed events.
-            Discard = StreamConfigDiscard.New,
-            NumReplicas = _options.Replicas,
-            MaxBytes = _options.MaxBytes,
-            MaxMsgs = _options.MaxMsgs,
-            MaxMsgsPerSubject = -1,
-            MaxMsgSize = -1,
-            MaxConsumers = -1,
-            MaxAge = _options.MaxAge,
-            DuplicateWindow = _options.DuplicateWindow,
-        };
-        var dlq = new StreamConfig(_options.DlqStream, [_options.DlqStream + ".>"])
-        {
-            Storage = StreamConfigStorage.File,
-            Retention = StreamConfigRetention.Limits,
-            Discard = StreamConfigDiscard.New,
-            NumReplicas = _options.Replicas,
-            MaxBytes = -1,
-            MaxMsgs = -1,
-            MaxMsgsPerSubject = -1,
-            MaxMsgSize = -1,
-            MaxConsumers = -1,
-            DuplicateWindow = _options.DuplicateWindow,
-        };
-
         // Several instances may start at once, and a cluster may still be electing its meta leader: retry both.
         var setup = BuildRetry(TimeSpan.FromSeconds(30));
+        IReadOnlyList<int> leftover;
         try
         {
-            await setup.ExecuteAsync(
+            leftover = await setup.ExecuteAsync(
                 async ct =>
                 {
                     await _connection.ConnectAsync();
-                    await _js.CreateOrUpdateStreamAsync(main, ct);
-                    await _js.CreateOrUpdateStreamAsync(dlq, ct);
+                    for (var i = 0; i < _options.Streams; i++)
+                    {
+                        await _js.CreateOrUpdateStreamAsync(JetStreamStreams.Batches(_options, i), ct);
+                    }
+
+                    await _js.CreateOrUpdateStreamAsync(JetStreamStreams.DeadLetters(_options), ct);
+                    return await JetStreamStreams.LeftoverAsync(_js, _options, ct);
                 },
                 cancellationToken);
         }
@@ -128,12 +117,43 @@ public sealed partial class JetStreamEventQueue : IEventQueue
             throw new QueueUnavailableException($"Could not create the JetStream streams at {Redaction.Secrets(_options.Url)}: {Redaction.Secrets(ex.Message)}", ex);
         }
 
+        _consumed = [.. _consumed.Concat(leftover.Select(_options.StreamNameOf)).Distinct(StringComparer.Ordinal)];
         await _deadLetters.RefreshCountAsync(cancellationToken);
         _statsLoop ??= Task.Run(() => RefreshStatsAsync(_stopping.Token), CancellationToken.None);
     }
 
     /// <inheritdoc />
+    /// <remarks>
+    /// With S streams the batch is split by member (<see cref="StreamLayout.Split(AcceptedBatch, int)"/>) into one
+    /// message per stream that gets events, published together; the append completes once every part is acknowledged.
+    /// If any part fails the append fails as a whole (ingest answers as for any failed append, the device resends);
+    /// the parts that were stored are deduplicated by their ids within the window, or merged idempotently after it.
+    /// </remarks>
     public async ValueTask AppendAsync(AcceptedBatch batch, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        var parts = StreamLayout.Split(batch, _options.Streams);
+        if (parts.Count == 1)
+        {
+            var (stream, part, msgId) = parts[0];
+            await AppendPartAsync(stream, part, msgId, cancellationToken);
+            return;
+        }
+
+        var publishes = new Task[parts.Count];
+        for (var i = 0; i < parts.Count; i++)
+        {
+            var (stream, part, msgId) = parts[i];
+            publishes[i] = AppendPartAsync(stream, part, msgId, cancellationToken).AsTask();
+        }
+
+        // Awaiting WhenAll throws the first failure itself, not an aggregate: callers sort failures by type
+        // (QueueUnavailableException: spool, or 503).
+        await Task.WhenAll(publishes);
+    }
+
+    /// <summary>Publishes one stream's part of a batch (with one stream, the batch) under <paramref name="msgId"/>.</summary>
+    internal async ValueTask AppendPartAsync(int stream, AcceptedBatch batch, string msgId, CancellationToken cancellationToken)
     {
         // The ingest span's context goes in a header, not the payload: the payload stays format v1 for any reader.
         NatsHeaders? headers = null;
@@ -152,7 +172,7 @@ public sealed partial class JetStreamEventQueue : IEventQueue
             throw new InvalidOperationException($"A batch of {batch.Events.Count} events encodes to {payload.Length} bytes, over the server's max_payload of {max}.");
         }
 
-        await PublishAsync(_options.BatchSubject, payload, BatchId.Of(batch), headers, cancellationToken);
+        await PublishAsync(_options.BatchSubjectOf(stream), payload, msgId, headers, cancellationToken);
         CountSeen(batch.Events.Count, 1);
     }
 
@@ -164,7 +184,7 @@ public sealed partial class JetStreamEventQueue : IEventQueue
             throw new ArgumentException("A consumer name is 1-64 of [A-Za-z0-9_-].", nameof(name));
         }
 
-        var consumer = new JetStreamConsumer(this, "vh-" + name);
+        var consumer = new JetStreamConsumer(this, JetStreamQueueOptions.DurableNameOf(name), _consumed);
         lock (_consumers)
         {
             _consumers.Add(consumer);
@@ -175,7 +195,7 @@ public sealed partial class JetStreamEventQueue : IEventQueue
 
     /// <inheritdoc />
     /// <remarks>
-    /// A no-op: with Limits retention a consumer holds no message back, and deleting the durable consumer on one node's
+    /// A no-op, on every stream: with Limits retention a consumer holds no message back, and deleting the durable consumer on one node's
     /// say-so would pull it from under the nodes still running it (a rolling restart out of shadow mode replays the
     /// whole stream into them once they recreate it). An operator deletes it by hand once no node runs it.
     /// </remarks>
@@ -197,22 +217,14 @@ public sealed partial class JetStreamEventQueue : IEventQueue
             return false;
         }
 
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(TimeSpan.FromSeconds(2));
-        try
-        {
-            await _js.GetStreamAsync(_options.StreamName, cancellationToken: timeout.Token);
-            return true;
-        }
-        catch (Exception ex) when (ex is NatsException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
-        {
-            return false;
-        }
+        // Every stream an append may write: a batch with members on a stream that is gone cannot be made durable.
+        return await StreamsAnswerAsync(Enumerable.Range(0, _options.Streams).Select(_options.StreamNameOf), cancellationToken);
     }
 
     /// <inheritdoc />
-    /// <remarks>Consumers need what appends need: an open connection and the stream.</remarks>
-    public ValueTask<bool> IsReachableAsync(CancellationToken cancellationToken) => IsHealthyAsync(cancellationToken);
+    /// <remarks>Consumers need an open connection and every stream they read.</remarks>
+    public async ValueTask<bool> IsReachableAsync(CancellationToken cancellationToken) =>
+        _connection.ConnectionState == NatsConnectionState.Open && await StreamsAnswerAsync(_consumed, cancellationToken);
 
     public async ValueTask DisposeAsync()
     {
@@ -235,6 +247,21 @@ public sealed partial class JetStreamEventQueue : IEventQueue
 
         await _connection.DisposeAsync();
         _stopping.Dispose();
+    }
+
+    private async Task<bool> StreamsAnswerAsync(IEnumerable<string> streams, CancellationToken cancellationToken)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(TimeSpan.FromSeconds(2));
+        try
+        {
+            await Task.WhenAll(streams.Select(s => _js.GetStreamAsync(s, cancellationToken: timeout.Token).AsTask()));
+            return true;
+        }
+        catch (Exception ex) when (ex is NatsException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
+        {
+            return false;
+        }
     }
 
     internal void CountSeen(long events, long messages)

@@ -29,6 +29,21 @@ public sealed record JetStreamQueueOptions
     public int Replicas { get; init; } = 1;
 
     /// <summary>
+    /// S, the streams accepted batches are sharded into by <c>MemberHash.Partition(memberId, S)</c>, 1..64. Stream 0 is
+    /// <see cref="StreamName"/> itself; stream i &gt; 0 is <c>{StreamName}_{i}</c>, subjects <c>{StreamName}_{i}.&gt;</c>.
+    /// Each stream has its own leader (placed by JetStream), so the queue's rate grows with S. 1 (the default) is one
+    /// stream, exactly as before streams existed. S may change between restarts (<see cref="StreamLayout"/>).
+    /// </summary>
+    public int Streams { get; init; } = 1;
+
+    /// <summary>
+    /// The streams this node's consumers read, as a comma-separated list of indexes in 0..S-1 (e.g. <c>0,2</c>); null or
+    /// empty: all S. Streams past S that still exist (after S was lowered) are read by every node whatever this says,
+    /// so that nothing is stranded in them.
+    /// </summary>
+    public string? ConsumeStreams { get; init; }
+
+    /// <summary>
     /// Byte limit of the stream; -1: none. When a limit is reached, publishes are refused (DiscardNew) and ingest
     /// answers 503, rather than silently dropping acknowledged events that no processor has seen yet (DiscardOld).
     /// The setting is <c>Queue:StreamMaxBytes</c>: <c>Queue:MaxBytes</c> is the embedded log's bound.
@@ -121,6 +136,16 @@ public sealed record JetStreamQueueOptions
             return "Replicas must be 1 or 3.";
         }
 
+        if (Streams is < 1 or > StreamLayout.MaxStreams)
+        {
+            return $"Streams must be in 1..{StreamLayout.MaxStreams} (it is {Streams}).";
+        }
+
+        if (StreamLayout.ParseConsumeStreams(ConsumeStreams, Streams, out var consumeProblem) is null)
+        {
+            return consumeProblem;
+        }
+
         if (MaxDeliver < 1 || MaxAckPending < 1)
         {
             return "MaxDeliver and MaxAckPending must be positive.";
@@ -139,9 +164,17 @@ public sealed record JetStreamQueueOptions
         return null;
     }
 
+    /// <summary>Stream <paramref name="index"/>'s name: <see cref="StreamName"/> for 0, <c>{StreamName}_{index}</c> otherwise.</summary>
+    public string StreamNameOf(int index) => StreamLayout.NameOf(StreamName, index);
+
+    /// <summary>The server-side durable consumer that <see cref="IEventQueue.OpenConsumer"/>(<paramref name="name"/>) uses on every stream.</summary>
+    public static string DurableNameOf(string name) => "vh-" + name;
+
     internal string Subjects => StreamName + ".>";
 
     internal string BatchSubject => StreamName + ".batch";
+
+    internal string BatchSubjectOf(int index) => StreamNameOf(index) + ".batch";
 
     internal string DlqStream => StreamName + "_DLQ";
 

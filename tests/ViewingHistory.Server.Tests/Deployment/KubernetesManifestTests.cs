@@ -64,15 +64,21 @@ public sealed class KubernetesManifestTests
         Assert.Equal(3, (int?)byName["nats"]["spec"]?["replicas"]);
         Assert.Equal("3", Settings(objects, byName["viewing-history-processor"])["Queue__Replicas"]);
 
-        // KEDA watches the stream the code creates and every consumer a processor pod runs (the history's and the archive's).
+        // KEDA watches every stream the code creates for the configured Queue:Streams, and on each the server-side
+        // durable consumer of everything a processor pod runs (the history's and the archive's).
         var scaled = Assert.Single(objects, o => (string?)o["kind"] == "ScaledObject");
         Assert.Equal("viewing-history-processor", (string?)scaled["spec"]?["scaleTargetRef"]?["name"]);
         var triggers = scaled["spec"]!["triggers"]!.AsArray().Select(t => t!).ToList();
         var lag = triggers.Where(t => (string?)t["type"] == "nats-jetstream").ToList();
-        Assert.All(lag, t => Assert.Equal(new JetStreamQueueOptions().StreamName, (string?)t["metadata"]?["stream"]));
-        Assert.Equal(
-            new[] { ArchiveHost.ConsumerName, ProcessorHost.PrimaryConsumer },
-            lag.Select(t => (string)t["metadata"]!["consumer"]!).Order(StringComparer.Ordinal));
+        var streams = int.Parse(Settings(objects, byName["viewing-history-processor"])["Queue__Streams"], System.Globalization.CultureInfo.InvariantCulture);
+        Assert.True(streams > 1, "the distributed overlay shards the queue");
+        Assert.Equal(streams, int.Parse(Settings(objects, byName["viewing-history"])["Queue__Streams"], System.Globalization.CultureInfo.InvariantCulture));
+        var options = new JetStreamQueueOptions { Streams = streams };
+        Assert.Null(options.FindProblem());
+        var expected = Enumerable.Range(0, streams)
+            .SelectMany(i => new[] { ArchiveHost.ConsumerName, ProcessorHost.PrimaryConsumer }.Select(c => $"{options.StreamNameOf(i)}/{JetStreamQueueOptions.DurableNameOf(c)}"))
+            .Order(StringComparer.Ordinal);
+        Assert.Equal(expected, lag.Select(t => $"{t["metadata"]!["stream"]}/{t["metadata"]!["consumer"]}").Order(StringComparer.Ordinal));
         Assert.All(lag, t => Assert.True(int.Parse((string)t["metadata"]!["lagThreshold"]!, System.Globalization.CultureInfo.InvariantCulture) > 0));
         Assert.Contains(triggers, t => (string?)t["type"] == "cpu");
 

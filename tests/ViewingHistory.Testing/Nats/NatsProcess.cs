@@ -21,6 +21,9 @@ internal sealed class NatsProcess : IDisposable
 
     public bool IsRunning => _process is { HasExited: false };
 
+    /// <summary>The running server's process id (a benchmark reads its CPU time), or null.</summary>
+    public int? Pid => IsRunning ? _process!.Id : null;
+
     /// <summary>The nats-server binary: Debian's /usr/sbin/nats-server, else one on PATH. Never skips: a missing binary fails.</summary>
     public static string Binary()
     {

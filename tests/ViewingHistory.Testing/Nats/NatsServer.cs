@@ -37,6 +37,9 @@ public sealed class NatsServer : IAsyncLifetime, IAsyncDisposable
         Url = $"nats://127.0.0.1:{port}";
     }
 
+    /// <summary>The running server's process id, or null.</summary>
+    public int? Pid => _process.Pid;
+
     /// <summary>The client URL, e.g. nats://127.0.0.1:4222.</summary>
     public string Url { get; }
 
