@@ -14,6 +14,7 @@ namespace ViewingHistory.Store.Sharding;
 public sealed partial class ShardedHistoryStore
 {
     private const int CopyPage = 1000;
+    private static readonly TimeSpan ShardReadWait = TimeSpan.FromSeconds(2);
     private readonly SemaphoreSlim _copying = new(1, 1);
 
     public async Task<ChangePage> ReadChangesAsync(long after, int limit, CancellationToken cancellationToken)
@@ -71,10 +72,18 @@ public sealed partial class ShardedHistoryStore
         while (true)
         {
             var watermark = await _feed.ReadShardWatermarkAsync(shard, cancellationToken);
+            // A frozen shard answers nothing until the connection's command timeout: every reader of the feed would wait.
+            var read = _shards[shard].ReadChangesAsync(watermark, CopyPage, cancellationToken);
+            if (await Task.WhenAny(read, Task.Delay(ShardReadWait, cancellationToken)) != read)
+            {
+                _ = read.ContinueWith(t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+                return;
+            }
+
             ChangePage page;
             try
             {
-                page = await _shards[shard].ReadChangesAsync(watermark, CopyPage, cancellationToken);
+                page = await read;
             }
             catch (StoreUnavailableException)
             {

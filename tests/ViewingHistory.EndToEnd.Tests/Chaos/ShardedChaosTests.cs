@@ -6,7 +6,7 @@ using Xunit.Abstractions;
 namespace ViewingHistory.EndToEnd.Tests.Chaos;
 
 /// <summary>
-/// Issue 18, chaos on a sharded deployment: a 3-node JetStream cluster holding the R3 stream, a store of two PostgreSQL
+/// Issue 18, chaos on a sharded deployment: a 3-node JetStream cluster holding S = 3 R3 streams, a store of two PostgreSQL
 /// shards (two servers), one ingest+api node and two processor nodes, under concurrent clients. Seeded random faults one
 /// after another: a shard frozen (SIGSTOP) then resumed, a shard stopped and restarted, a NATS node SIGKILLed and
 /// restarted, a processor SIGKILLed and restarted. At the end every event answered 202 is reflected exactly once, the
@@ -35,6 +35,7 @@ public sealed class ShardedChaosTests(ITestOutputHelper output) : IAsyncLifetime
         Dictionary<string, string> Sharded(string roles)
         {
             var settings = deployment.Settings(roles);
+            settings["Queue:Streams"] = "3";
             settings.Remove("Store:ConnectionString");
             for (var i = 0; i < databases.Length; i++)
             {
@@ -49,7 +50,7 @@ public sealed class ShardedChaosTests(ITestOutputHelper output) : IAsyncLifetime
         try
         {
             await Task.WhenAll(processors.Append(front).Select(n => n.StartAsync()));
-            log.Write($"deployment up: stream {deployment.StreamName} (R3), shards on ports {_shards[0].Port} and {_shards[1].Port}");
+            log.Write($"deployment up: streams {deployment.StreamName}, _1, _2 (R3), shards on ports {_shards[0].Port} and {_shards[1].Port}");
             var workload = new ChaosWorkload(new ChaosWorkloadOptions($"s{chaos.Seed.ToString(CultureInfo.InvariantCulture)}", chaos.Seed, Deployment.IngestKey, Deployment.ServiceKey, _ => front.BaseAddress, _ => front.BaseAddress), log);
             using var stop = new CancellationTokenSource();
             var clients = workload.RunAsync(stop.Token, settleTimeout: TimeSpan.FromSeconds(90));

@@ -15,8 +15,10 @@ namespace ViewingHistory.Pipeline.Processing.Sharding;
 /// capped backoff, while the processor goes on with later deliveries (their parts for that shard join the backlog
 /// without trying the shard again). A delivery is acknowledged only when every part of it committed
 /// (<see cref="SettledAsync"/>); held deliveries get in-progress acks until then, and at most
-/// <see cref="ProcessorOptions.MaxHeldDeliveries"/> are held. A failure that is not the store's state is thrown to the
-/// <see cref="DeliveryPolicy"/> as before (it proves poison against the store and dead-letters only that).
+/// <see cref="ProcessorOptions.MaxHeldDeliveries"/> are held. A failure that is not the store's state is held the same
+/// way: the backlog then settles each part through a <see cref="DeliveryPolicy"/> against that shard alone, which proves
+/// poison against a shard that accepts a probe write and dead-letters only that (a probe of every shard would blame
+/// the store, and hold the whole processor, whenever another shard is down).
 /// </summary>
 public sealed partial class ShardedApply : IAsyncDisposable
 {
@@ -76,8 +78,8 @@ public sealed partial class ShardedApply : IAsyncDisposable
     }
 
     /// <summary>
-    /// Applies <paramref name="entries"/>' events, one transaction per shard; a part whose shard cannot take it now is
-    /// held (and counts as done for this call). Throws what is not the store's state, after the other parts finished.
+    /// Applies <paramref name="entries"/>' events, one transaction per shard; a part whose shard does not take it now is
+    /// held (and counts as done for this call: <see cref="SettledAsync"/> acknowledges the delivery once it committed).
     /// </summary>
     public async Task<ApplyResult> ApplyAsync(IReadOnlyList<QueueEntry> entries, CancellationToken cancellationToken)
     {
@@ -107,7 +109,6 @@ public sealed partial class ShardedApply : IAsyncDisposable
         }
 
         var result = default(ApplyResult);
-        Exception? fault = null;
         using var waited = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var deadline = Task.Delay(_options.ShardWait, _time, waited.Token);
         foreach (var (shard, events, apply) in applies)
@@ -118,26 +119,22 @@ public sealed partial class ShardedApply : IAsyncDisposable
                 var r = await apply;
                 result = new ApplyResult(result.SessionsWritten + r.SessionsWritten, result.ItemsChanged + r.ItemsChanged);
             }
-            else if (!apply.IsCompleted || FailureClassifier.IsTransient(apply.Exception!))
+            else if (apply.IsCanceled && cancellationToken.IsCancellationRequested)
             {
-                // Not answered in time, or the shard's state: hold it. An apply still running may commit later; applying
-                // it again from the backlog is then a no-op.
+                await apply; // shutting down: the delivery is not acknowledged and comes again
+            }
+            else
+            {
+                // Not answered in time, the shard's state, or perhaps an entry's fault: the shard's backlog takes it (and
+                // proves any poison against that shard alone). An apply still running may commit later; applying it
+                // again from the backlog is then a no-op.
                 _ = apply.ContinueWith(t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
                 LogHolding(apply.Exception?.GetBaseException(), _consumerName, shard, events.Count);
                 _backlogs[shard].Hold(events, entries, Hold);
             }
-            else
-            {
-                fault ??= apply.Exception!.GetBaseException();
-            }
         }
 
         await waited.CancelAsync();
-        if (fault is not null)
-        {
-            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(fault);
-        }
-
         return result;
     }
 
@@ -292,7 +289,7 @@ public sealed partial class ShardedApply : IAsyncDisposable
         _acks.Dispose();
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Consumer {Consumer}: shard {Shard} cannot take its part ({Events} events) now; holding it and going on with the other shards' members")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Consumer {Consumer}: shard {Shard} did not take its part ({Events} events); holding it and going on with the other shards' members")]
     private partial void LogHolding(Exception? exception, string consumer, int shard, int events);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Consumer {Consumer}: extending a held delivery failed; holding it all the same")]
