@@ -7,6 +7,13 @@ using ViewingHistory.Benchmarks.Harness;
 // "store-apply [--seconds N] [--batch B] [--active A] [--store sqlite|postgres] [--row-cache N]" runs the contract-writes ceiling and
 // the store-alone measurement of row 3 by themselves, to profile it (e.g. under perf or dotnet-trace); --active 200000 is the realistic workload, and
 // postgres starts a throwaway server.
+// "server-cost [--rate R] [--warm W] [--seconds S] [--active A] [--set K=V]... [--env K=V]... [--perf FILE]" runs a server under a fixed
+// load and reports its CPU per event by thread (Harness/ServerCost.cs): the way to compare changes on a shared machine.
+if (args.Length > 0 && args[0] is "server-cost")
+{
+    return await ServerCost.RunAsync(args);
+}
+
 if (args.Length > 0 && args[0] is "store-apply")
 {
     var inv = System.Globalization.CultureInfo.InvariantCulture;

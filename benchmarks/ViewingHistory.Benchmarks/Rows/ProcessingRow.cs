@@ -38,11 +38,11 @@ public static class ProcessingRow
         var inv = System.Globalization.CultureInfo.InvariantCulture;
         var realistic = await RunPartAsync(suite, "realistic", "realistic", RealisticSessions,
             backlog: suite.Quick ? 100_000 : 600_000,
-            backlogs: [("SQLite", 2, 16_000), ("PostgreSQL", 2, 16_000)],
+            backlogs: [("SQLite", 1, 16_000), ("PostgreSQL", 2, 16_000)], // each store's default workers, as the steady stream runs
             steadyStores: ["SQLite", "PostgreSQL"]);
         var heavy = await RunPartAsync(suite, "heavy", "heartbeat-heavy", HeavySessions,
             backlog: suite.Quick ? 100_000 : 500_000,
-            backlogs: suite.Quick ? [("SQLite", 2, 16_000)] : [("SQLite", 2, 16_000), ("SQLite", 1, 16_000), ("PostgreSQL", 2, 16_000)],
+            backlogs: suite.Quick ? [("SQLite", 1, 16_000)] : [("SQLite", 1, 16_000), ("SQLite", 2, 16_000), ("PostgreSQL", 2, 16_000)],
             steadyStores: ["SQLite"]);
 
         // Rows 4 and 6 run at fractions of these.

@@ -32,8 +32,9 @@ public sealed partial class HistoryProcessor
     private readonly IDeadLetterQueue _deadLetters;
     private ShardedApply? _sharded;
     private readonly ErasureFilter _erasures = new();
+    // One delivery read ahead, taken only once the previous one left the channel (see ReceiveLoopAsync).
     private readonly Channel<QueueDelivery> _deliveries = Channel.CreateBounded<QueueDelivery>(
-        new BoundedChannelOptions(2) { SingleReader = true, SingleWriter = true });
+        new BoundedChannelOptions(1) { SingleReader = true, SingleWriter = true });
 
     /// <summary>A processor of <paramref name="target"/>; its dead letters go to <paramref name="deadLetters"/>.</summary>
     public HistoryProcessor(
@@ -92,6 +93,16 @@ public sealed partial class HistoryProcessor
             while (!stopping.IsCancellationRequested)
             {
                 await _control.WaitWhilePausedAsync(Timeout.InfiniteTimeSpan, _time, stopping);
+
+                // Read only when the channel has room: a delivery taken while another already waits would sit there
+                // too, small (what had arrived so far) and late. Waiting lets the log gather what arrives during the
+                // current apply into the next delivery: fewer, fuller transactions when busy, and less queued ahead of
+                // an event (end-to-end latency; with room for 2 and one held, 3 deliveries waited in front of it).
+                if (!await _deliveries.Writer.WaitToWriteAsync(stopping))
+                {
+                    break;
+                }
+
                 QueueDelivery delivery;
                 try
                 {

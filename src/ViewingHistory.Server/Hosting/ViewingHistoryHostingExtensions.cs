@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 using OpenTelemetry.Metrics;
 using ViewingHistory.Core.Validation;
 using ViewingHistory.Pipeline;
@@ -71,6 +72,11 @@ internal static class ViewingHistoryHostingExtensions
         services.AddSingleton<ConfigurationGuard>();
         services.AddHostedService(sp => sp.GetRequiredService<ConfigurationGuard>());
         services.AddOptions<ProcessorOptions>().BindConfiguration(ProcessorOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<IOptionsFactory<ProcessorOptions>>(sp => new ProcessorOptionsFactory(
+            kinds.Store,
+            sp.GetServices<IConfigureOptions<ProcessorOptions>>(),
+            sp.GetServices<IPostConfigureOptions<ProcessorOptions>>(),
+            sp.GetServices<IValidateOptions<ProcessorOptions>>()));
         services.AddSingleton<VhMetrics>();
         services.AddSingleton<ConsumptionControl>();
 

@@ -82,8 +82,12 @@ public sealed partial class SqliteHistoryStore : IHistoryStore
         try
         {
             connection.Open();
-            // The writer's page cache (64 MiB, not SQLite's 2 MiB default): every apply reads the sessions, items and
-            // marks it rewrites, and a cache smaller than the hot rows turns those reads into read() calls.
+            // The writer's page cache: 8 MiB, not SQLite's 2 MiB default (big batches read more pages than 2 MiB holds:
+            // the store alone, realistic workload, 8,000-event batches: 34 µs of CPU per session with 2 MiB, 29-32 with
+            // 8 or 64 MiB), nor 64 MiB: every commit walks the cache's page hash (pcache1TruncateUnsafe, ~4 % of the
+            // server's samples in steady state), so a big cache costs per transaction, and steady-state deliveries are
+            // small (100-event batches: 47-50 µs per session with 64 MiB, 32-42 with 8 MiB; benchmarks/NOTES.md). The
+            // row cache (RowCache) is what keeps the hot rows; this only holds the pages the writes walk.
             // synchronous = FULL: every commit fsyncs the WAL. With NORMAL a power loss may take back the last commits
             // while the consumer checkpoints recording them (fsynced files of the embedded queue) survive, so the
             // processor would resume past events the store lost. FULL makes a commit as durable as the checkpoint that
@@ -95,8 +99,9 @@ public sealed partial class SqliteHistoryStore : IHistoryStore
                 PRAGMA synchronous = FULL;
                 PRAGMA busy_timeout = 5000;
                 PRAGMA foreign_keys = OFF;
-                PRAGMA cache_size = -65536;
+                PRAGMA cache_size = -8192;
                 """);
+
             Synchronous = ReadSynchronous(connection);
             if (Synchronous != "FULL")
             {
