@@ -10,8 +10,12 @@ namespace ViewingHistory.Benchmarks.Harness;
 /// </summary>
 public sealed class Report(string directory, string command, bool quick)
 {
-    private readonly SortedDictionary<string, (string Title, string Markdown)> _sections = new(StringComparer.Ordinal);
-    private readonly SortedDictionary<string, object> _json = new(StringComparer.Ordinal);
+    /// <summary>Rows in number order ("row10_..." after "row9_..."), then by key.</summary>
+    private static readonly Comparer<string> ByRow = Comparer<string>.Create((a, b) =>
+        RowNumber(a) != RowNumber(b) ? RowNumber(a).CompareTo(RowNumber(b)) : string.CompareOrdinal(a, b));
+
+    private readonly SortedDictionary<string, (string Title, string Markdown)> _sections = new(ByRow);
+    private readonly SortedDictionary<string, object> _json = new(ByRow);
     private readonly Dictionary<string, JsonElement> _earlierData = new(StringComparer.Ordinal);
     private readonly DateTime _started = DateTime.UtcNow;
 
@@ -19,6 +23,13 @@ public sealed class Report(string directory, string command, bool quick)
 
     public static string F(double v, int decimals = 0) =>
         double.IsNaN(v) ? "n/a" : v.ToString("N" + decimals.ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture);
+
+    /// <summary>The row number in a key such as <c>row10_streams</c> (0 when there is none).</summary>
+    public static int RowNumber(string key)
+    {
+        var digits = key.StartsWith("row", StringComparison.Ordinal) ? key[3..].TakeWhile(char.IsAsciiDigit).ToArray() : [];
+        return digits.Length == 0 ? 0 : int.Parse(digits, CultureInfo.InvariantCulture);
+    }
 
     public void Add(string key, string title, string markdown, object json)
     {
@@ -55,7 +66,7 @@ public sealed class Report(string directory, string command, bool quick)
                 _earlierData[row.Name] = data.Clone();
             }
 
-            if (!row.Value.TryGetProperty("markdown", out var markdown) || redone.Contains(row.Name[3] - '0'))
+            if (!row.Value.TryGetProperty("markdown", out var markdown) || redone.Contains(RowNumber(row.Name)))
             {
                 continue;
             }

@@ -27,11 +27,11 @@ public sealed class JetStreamConsumer : IQueueConsumer
     private readonly CancellationTokenSource _closing = new();
     private int _next;
 
-    internal JetStreamConsumer(JetStreamEventQueue queue, string durableName, IReadOnlyList<string> streams)
+    internal JetStreamConsumer(JetStreamEventQueue queue, string durableName, IReadOnlyList<string> streams, IReadOnlySet<string> leftover)
     {
         _queue = queue;
         _durableName = durableName;
-        _streams = [.. streams.Select(s => new JetStreamStreamConsumer(queue, s, durableName))];
+        _streams = [.. streams.Select(s => new JetStreamStreamConsumer(queue, s, durableName, leftover.Contains(s)))];
     }
 
     /// <summary>
@@ -164,14 +164,28 @@ public sealed class JetStreamConsumer : IQueueConsumer
         var share = (maxEvents + n - 1) / n;
         var events = 0;
         var more = new List<JetStreamStreamConsumer>();
+        Exception? failure = null;
         for (var k = 0; k < n && events < maxEvents; k++)
         {
             var s = _streams[(start + k) % n];
-            var got = await s.FetchAvailableAsync(into, Math.Min(share, maxEvents - events), cancellationToken);
-            events += got;
-            if (got >= share && n > 1)
+            if (s.Gone)
             {
-                more.Add(s);
+                continue;
+            }
+
+            // One stream failing (its leader being elected, a stream left past S deleted) must not stop the others.
+            try
+            {
+                var got = await s.FetchAvailableAsync(into, Math.Min(share, maxEvents - events), cancellationToken);
+                events += got;
+                if (got >= share && n > 1)
+                {
+                    more.Add(s);
+                }
+            }
+            catch (Exception ex) when (ex is NatsException or TimeoutException or QueueUnavailableException && !cancellationToken.IsCancellationRequested)
+            {
+                failure ??= ex;
             }
         }
 
@@ -183,6 +197,11 @@ public sealed class JetStreamConsumer : IQueueConsumer
             }
 
             events += await s.FetchAvailableAsync(into, maxEvents - events, cancellationToken);
+        }
+
+        if (into.Count == 0 && failure is not null && _streams.Any(s => !s.Gone))
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
         }
 
         return events;

@@ -33,7 +33,9 @@ public sealed partial class JetStreamEventQueue : IEventQueue
     private readonly List<JetStreamConsumer> _consumers = [];
     private readonly CancellationTokenSource _stopping = new();
     private Task? _statsLoop;
+    private readonly IReadOnlyList<string> _assigned;
     private IReadOnlyList<string> _consumed;
+    private IReadOnlySet<string> _leftover = new HashSet<string>();
     private long _eventsSeen;
     private long _messagesSeen;
 
@@ -54,7 +56,8 @@ public sealed partial class JetStreamEventQueue : IEventQueue
         _js = new NatsJSContext(_connection);
         _retry = BuildRetry(options.AppendRetryBudget);
         _deadLetters = new JetStreamDeadLetterQueue(this);
-        _consumed = [.. StreamLayout.ParseConsumeStreams(options.ConsumeStreams, options.Streams, out _)!.Select(options.StreamNameOf)];
+        _assigned = [.. StreamLayout.ParseConsumeStreams(options.ConsumeStreams, options.Streams, out _)!.Select(options.StreamNameOf)];
+        _consumed = _assigned;
     }
 
     /// <summary>The settings in force.</summary>
@@ -117,7 +120,8 @@ public sealed partial class JetStreamEventQueue : IEventQueue
             throw new QueueUnavailableException($"Could not create the JetStream streams at {Redaction.Secrets(_options.Url)}: {Redaction.Secrets(ex.Message)}", ex);
         }
 
-        _consumed = [.. _consumed.Concat(leftover.Select(_options.StreamNameOf)).Distinct(StringComparer.Ordinal)];
+        _leftover = leftover.Select(_options.StreamNameOf).ToHashSet(StringComparer.Ordinal);
+        _consumed = [.. _assigned.Concat(_leftover)];
         await _deadLetters.RefreshCountAsync(cancellationToken);
         _statsLoop ??= Task.Run(() => RefreshStatsAsync(_stopping.Token), CancellationToken.None);
     }
@@ -184,7 +188,7 @@ public sealed partial class JetStreamEventQueue : IEventQueue
             throw new ArgumentException("A consumer name is 1-64 of [A-Za-z0-9_-].", nameof(name));
         }
 
-        var consumer = new JetStreamConsumer(this, JetStreamQueueOptions.DurableNameOf(name), _consumed);
+        var consumer = new JetStreamConsumer(this, JetStreamQueueOptions.DurableNameOf(name), _consumed, _leftover);
         lock (_consumers)
         {
             _consumers.Add(consumer);
@@ -222,9 +226,12 @@ public sealed partial class JetStreamEventQueue : IEventQueue
     }
 
     /// <inheritdoc />
-    /// <remarks>Consumers need an open connection and every stream they read.</remarks>
+    /// <remarks>
+    /// Consumers need an open connection and every stream assigned to them; not the streams left past S, which an
+    /// operator deletes once they are drained.
+    /// </remarks>
     public async ValueTask<bool> IsReachableAsync(CancellationToken cancellationToken) =>
-        _connection.ConnectionState == NatsConnectionState.Open && await StreamsAnswerAsync(_consumed, cancellationToken);
+        _connection.ConnectionState == NatsConnectionState.Open && await StreamsAnswerAsync(_assigned, cancellationToken);
 
     public async ValueTask DisposeAsync()
     {

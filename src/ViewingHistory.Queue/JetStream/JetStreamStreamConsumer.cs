@@ -16,7 +16,7 @@ namespace ViewingHistory.Queue.JetStream;
 /// because one stream's pull delivered, the other streams' pulls stay outstanding and what they bring is handed out by
 /// the next receive (or, at close, given back with a negative ack so it is redelivered at once).
 /// </remarks>
-internal sealed class JetStreamStreamConsumer(JetStreamEventQueue queue, string stream, string durableName)
+internal sealed class JetStreamStreamConsumer(JetStreamEventQueue queue, string stream, string durableName, bool leftover)
 {
     private readonly SemaphoreSlim _gate = new(1, 1);
     private INatsJSConsumer? _consumer;
@@ -26,6 +26,12 @@ internal sealed class JetStreamStreamConsumer(JetStreamEventQueue queue, string 
 
     /// <summary>The stream's name (the <c>stream</c> label of the lag gauges).</summary>
     public string Stream => stream;
+
+    /// <summary>
+    /// True once a stream left past S (nothing writes it any more) was found deleted: an operator removed it after it
+    /// drained, and it is skipped from then on instead of failing every receive.
+    /// </summary>
+    public bool Gone { get; private set; }
 
     /// <summary>Messages pending or awaiting acknowledgement at the last refresh.</summary>
     public long LagMessages => Interlocked.Read(ref _lagMessages);
@@ -61,7 +67,7 @@ internal sealed class JetStreamStreamConsumer(JetStreamEventQueue queue, string 
     /// <summary>Starts a long pull for one message, expiring after <paramref name="maxWait"/>, unless one is outstanding.</summary>
     public async ValueTask StartLongPullAsync(TimeSpan maxWait, CancellationToken lifetime, CancellationToken cancellationToken)
     {
-        if (_longPull is not null)
+        if (_longPull is not null || Gone)
         {
             return;
         }
@@ -208,6 +214,11 @@ internal sealed class JetStreamStreamConsumer(JetStreamEventQueue queue, string 
                     (cfg, ct) => queue.JetStream.CreateOrUpdateConsumerAsync(stream, cfg, ct),
                     config,
                     cancellationToken);
+            }
+            catch (NatsJSApiException ex) when (leftover && ex.Error.ErrCode == JetStreamFailures.StreamNotFound)
+            {
+                Gone = true;
+                throw new QueueUnavailableException($"The stream {stream}, left past Queue:Streams, is gone: no longer read.", ex);
             }
             catch (Exception ex) when (ex is NatsException or TimeoutRejectedException)
             {
