@@ -22,7 +22,7 @@ public sealed class ProcessorScaleOutTests(DistributedEngines engines, ITestOutp
         var driver = new LoadDriver(Deployment.IngestKey, $"so-{Guid.NewGuid():N}"[..16]) { BatchSize = 50 };
         using var stop = new CancellationTokenSource();
         var load = driver.RunAsync(() => Deployment.ClientOf(front), clients: 4, stop.Token);
-        await Eventually.UntilAsync(() => Task.FromResult(driver.Acknowledged.Count >= 3_000), TimeSpan.FromSeconds(90), "3,000 acknowledged events");
+        await Eventually.UntilAsync(() => Task.FromResult(driver.Acknowledged.Count >= 1_500), TimeSpan.FromSeconds(90), "1,500 acknowledged events");
         var before = await Deployment.ProcessedRateAsync(processors, TimeSpan.FromSeconds(3));
 
         var third = await deployment.StartAsync("processor");

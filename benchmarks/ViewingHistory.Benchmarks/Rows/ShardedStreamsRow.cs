@@ -12,14 +12,16 @@ namespace ViewingHistory.Benchmarks.Rows;
 
 /// <summary>
 /// Row 10 (issue 18): the queue sharded into S = 1 and S = 3 JetStream streams (<c>Queue:Streams</c>) on one loopback
-/// nats-server. The streams are filled with the queue's own append (realistic workload, 100-event batches split by
-/// member), then one processor process drains every stream into PostgreSQL: append and drain rates, each stream's
-/// drain rate (until its lag series reaches 0), and the CPU cost per event of the processor and of nats-server.
+/// nats-server, and the store into N = 1 and N = 2 PostgreSQL shards (<c>Store:Shards</c>, two databases of one
+/// loopback server). The streams are filled with the queue's own append (realistic workload, 100-event batches split by
+/// member), then one processor process drains every stream into the store: append and drain rates, each stream's
+/// drain rate (until its lag series reaches 0), each shard's share of the events, and the CPU cost per event of the
+/// processor and of nats-server.
 /// </summary>
 public static class ShardedStreamsRow
 {
     private sealed record Run(
-        int Streams, double AppendEventsPerSecond, double AppendMessagesPerSecond, double DrainEventsPerSecond,
+        int Streams, int Shards, IReadOnlyList<long> PerShard, double AppendEventsPerSecond, double AppendMessagesPerSecond, double DrainEventsPerSecond,
         IReadOnlyList<(string Stream, long Events, double EventsPerSecond)> PerStream,
         double ProcessorCpuMicrosPerEvent, double NatsCpuMicrosPerEvent, double AppendNatsCpuMicrosPerEvent, double Load);
 
@@ -28,28 +30,30 @@ public static class ShardedStreamsRow
         var pg = await suite.PostgresAsync();
         var events = suite.Quick ? 200_000 : 600_000;
         var runs = new List<Run>();
-        foreach (var streams in new[] { 1, 3 })
+        foreach (var (streams, shards) in new[] { (1, 1), (3, 1), (1, 2), (3, 2) })
         {
-            runs.Add(await RunOneAsync(suite, pg, streams, events));
+            runs.Add(await RunOneAsync(suite, pg, streams, shards, events));
         }
 
         var sb = new StringBuilder();
-        sb.AppendLine($"{F(events)} realistic events (200,000 active sessions: each session about once in a batch) in 100-event batches are appended with the queue's own `AppendAsync` (16 concurrent appenders, `Queue:Streams=S`: each batch split by member into one message per stream) to a fresh nats-server 2.9 (R1, file storage); then one processor process (`Roles=processor`, the same S) drains every stream into PostgreSQL. Drain rate = events processed between the first scrape after the processor is ready and the scrape that finds the backlog done; a stream's rate = its events ÷ the time until its `vh_queue_lag_events{{stream}}` series reached 0. CPU = user+system time of the process over the phase (/proc), per event. This machine has 2 cores shared by the processor, nats-server, PostgreSQL and the harness: more streams cannot raise the absolute rate here; what the row shows is the split (each stream carrying its share) and what S costs per event. On a cluster each stream has its own leader, so the queue's ceiling grows with the nodes that lead streams.");
+        sb.AppendLine($"{F(events)} realistic events (200,000 active sessions: each session about once in a batch) in 100-event batches are appended with the queue's own `AppendAsync` (16 concurrent appenders, `Queue:Streams=S`: each batch split by member into one message per stream) to a fresh nats-server 2.9 (R1, file storage); then one processor process (`Roles=processor`, the same S) drains every stream into PostgreSQL: one database (N = 1) or two shards (N = 2, `Store:Shards`: two databases of the same loopback server, so the row shows the split and its cost, not a second server's capacity). Drain rate = events processed between the first scrape after the processor is ready and the scrape that finds the backlog done; a stream's rate = its events ÷ the time until its `vh_queue_lag_events{{stream}}` series reached 0. CPU = user+system time of the process over the phase (/proc), per event. This machine has 2 cores shared by the processor, nats-server, PostgreSQL and the harness: more streams cannot raise the absolute rate here; what the row shows is the split (each stream carrying its share) and what S costs per event. On a cluster each stream has its own leader, so the queue's ceiling grows with the nodes that lead streams.");
         sb.AppendLine();
-        sb.AppendLine("| S | append events/s | append messages/s | nats CPU µs/event (append) | drain events/s | per stream: events, drain events/s | processor CPU µs/event | nats CPU µs/event (drain) | load |");
-        sb.AppendLine("|---:|---:|---:|---:|---:|---|---:|---:|---:|");
+        sb.AppendLine("| S | N | append events/s | append messages/s | nats CPU µs/event (append) | drain events/s | per stream: events, drain events/s | events per shard | processor CPU µs/event | nats CPU µs/event (drain) | load |");
+        sb.AppendLine("|---:|---:|---:|---:|---:|---:|---|---|---:|---:|---:|");
         foreach (var r in runs)
         {
             var split = string.Join("; ", r.PerStream.Select(s => $"{s.Stream}: {F(s.Events)}, {F(s.EventsPerSecond)}"));
-            sb.AppendLine($"| {r.Streams} | {F(r.AppendEventsPerSecond)} | {F(r.AppendMessagesPerSecond)} | {F(r.AppendNatsCpuMicrosPerEvent, 1)} | **{F(r.DrainEventsPerSecond)}** | {split} | {F(r.ProcessorCpuMicrosPerEvent, 1)} | {F(r.NatsCpuMicrosPerEvent, 1)} | {F(r.Load, 1)} |");
+            sb.AppendLine($"| {r.Streams} | {r.Shards} | {F(r.AppendEventsPerSecond)} | {F(r.AppendMessagesPerSecond)} | {F(r.AppendNatsCpuMicrosPerEvent, 1)} | **{F(r.DrainEventsPerSecond)}** | {split} | {string.Join(" / ", r.PerShard.Select(n => F(n)))} | {F(r.ProcessorCpuMicrosPerEvent, 1)} | {F(r.NatsCpuMicrosPerEvent, 1)} | {F(r.Load, 1)} |");
         }
 
-        suite.Report.Add("row10_streams", "10. Sharded streams: Queue:Streams 1 and 3 on one nats-server, one processor into PostgreSQL", sb.ToString(), new
+        suite.Report.Add("row10_streams", "10. Sharded streams and store: Queue:Streams 1 and 3 on one nats-server, one processor into 1 or 2 PostgreSQL shards", sb.ToString(), new
         {
             events,
             runs = runs.Select(r => new
             {
                 streams = r.Streams,
+                shards = r.Shards,
+                events_per_shard = r.PerShard,
                 append_events_per_s = r.AppendEventsPerSecond,
                 append_messages_per_s = r.AppendMessagesPerSecond,
                 drain_events_per_s = r.DrainEventsPerSecond,
@@ -62,12 +66,13 @@ public static class ShardedStreamsRow
         });
     }
 
-    private static async Task<Run> RunOneAsync(Suite suite, PostgresServer pg, int streams, long events)
+    private static async Task<Run> RunOneAsync(Suite suite, PostgresServer pg, int streams, int shards, long events)
     {
         await using var nats = await NatsServer.StartNewAsync();
         var natsPid = nats.Pid ?? throw new InvalidOperationException("nats-server is not running.");
         var options = new JetStreamQueueOptions { Url = nats.Url, Streams = streams };
         var perStream = new long[streams];
+        var perShard = new long[shards];
         var workload = new Workload($"s{streams}", 200_000);
         var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         long messages = 0;
@@ -83,6 +88,11 @@ public static class ShardedStreamsRow
                 while ((first = Interlocked.Add(ref next, 100) - 100) < events)
                 {
                     var batch = new AcceptedBatch(now, [.. Enumerable.Range(0, 100).Select(k => workload.Event(first + k, now))]);
+                    foreach (var e in batch.Events)
+                    {
+                        Interlocked.Increment(ref perShard[MemberHash.Partition(e.MemberId, shards)]);
+                    }
+
                     foreach (var (stream, part, _) in StreamLayout.Split(batch, streams))
                     {
                         Interlocked.Add(ref perStream[stream], part.Events.Count);
@@ -96,11 +106,19 @@ public static class ShardedStreamsRow
 
         var appendSeconds = fill.Elapsed.TotalSeconds;
         var appendNatsCpu = CpuSeconds(natsPid) - natsCpu0;
-        var database = await pg.CreateDatabaseAsync($"streams{streams}");
+        var databases = new List<string>();
+        for (var i = 0; i < shards; i++)
+        {
+            databases.Add(await pg.CreateDatabaseAsync($"streams{streams}n{shards}s{i}"));
+        }
+
+        (string, string)[] store = shards == 1
+            ? [("Store:ConnectionString", databases[0])]
+            : [.. databases.Select((d, i) => ($"Store:Shards:{i}", d))];
         await using var processor = await Children.StartServerAsync(
             suite.NewDataDir("streams"),
-            ("Queue:Kind", "jetstream"), ("Queue:Url", nats.Url), ("Queue:Streams", streams.ToString(CultureInfo.InvariantCulture)),
-            ("Queue:StatsRefreshInterval", "00:00:00.250"), ("Store:Kind", "postgres"), ("Store:ConnectionString", database), ("Roles", "processor"));
+            [("Queue:Kind", "jetstream"), ("Queue:Url", nats.Url), ("Queue:Streams", streams.ToString(CultureInfo.InvariantCulture)),
+             ("Queue:StatsRefreshInterval", "00:00:00.250"), ("Store:Kind", "postgres"), ("Roles", "processor"), .. store]);
         var clock = Stopwatch.StartNew();
         var first = await Metrics.ScrapeAsync(processor.BaseAddress, clock);
         var (procCpu0, natsCpuDrain0) = (CpuSeconds(processor.Pid), CpuSeconds(natsPid));
@@ -127,7 +145,7 @@ public static class ShardedStreamsRow
             .Select(i => (options.StreamNameOf(i), perStream[i], drainedAt.TryGetValue(options.StreamNameOf(i), out var t) && t > 0 ? perStream[i] / t : double.NaN))
             .ToList();
         return new Run(
-            streams, events / appendSeconds, messages / appendSeconds, drained / seconds, split,
+            streams, shards, perShard, events / appendSeconds, messages / appendSeconds, drained / seconds, split,
             procCpu / Math.Max(1, drained) * 1e6, natsCpu / Math.Max(1, drained) * 1e6, appendNatsCpu / events * 1e6, Children.LoadAverage());
     }
 

@@ -29,7 +29,7 @@ public sealed class DistributedChaosTests(ITestOutputHelper output) : IAsyncLife
     [Fact]
     public async Task A_deployment_whose_ingest_nodes_processors_NATS_nodes_and_PostgreSQL_fail_again_and_again_loses_nothing_and_counts_nothing_twice()
     {
-        var chaos = ChaosSettings.FromEnvironment(TimeSpan.FromSeconds(60));
+        var chaos = ChaosSettings.FromEnvironment(TimeSpan.FromSeconds(40));
         var kinds = chaos.Allowed(FaultKinds);
         var log = new ChaosLog(output);
         log.Write(chaos.Describe(nameof(DistributedChaosTests)));

@@ -11,7 +11,7 @@ namespace ViewingHistory.EndToEnd.Tests.Chaos;
 /// after another: a shard frozen (SIGSTOP) then resumed, a shard stopped and restarted, a NATS node SIGKILLed and
 /// restarted, a processor SIGKILLed and restarted. At the end every event answered 202 is reflected exactly once, the
 /// change feed folded from 0 equals the reads, and nothing was dead-lettered (<see cref="ChaosVerifier"/>).
-/// Time budget: about 40 s of faults, under 3 minutes in all.
+/// Time budget: about 30 s of faults, under 3 minutes in all.
 /// </summary>
 public sealed class ShardedChaosTests(ITestOutputHelper output) : IAsyncLifetime
 {
@@ -24,7 +24,7 @@ public sealed class ShardedChaosTests(ITestOutputHelper output) : IAsyncLifetime
     [Fact(Timeout = 180_000)]
     public async Task A_sharded_deployment_whose_shards_NATS_nodes_and_processors_fail_loses_nothing_and_its_feed_folds_to_the_reads()
     {
-        var chaos = ChaosSettings.FromEnvironment(TimeSpan.FromSeconds(40));
+        var chaos = ChaosSettings.FromEnvironment(TimeSpan.FromSeconds(30));
         var kinds = chaos.Allowed(FaultKinds);
         var log = new ChaosLog(output);
         log.Write(chaos.Describe(nameof(ShardedChaosTests)));
