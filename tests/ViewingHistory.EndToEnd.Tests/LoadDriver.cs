@@ -37,17 +37,41 @@ public sealed class LoadDriver(string ingestKey, string prefix)
 
     public int BatchSize { get; init; } = 50;
 
+    /// <summary>
+    /// The events per second all clients together offer at most (null: as fast as answers come). A test whose backlog
+    /// must drain within its timeout offers less than processing takes, so the run's length, not the machine's speed,
+    /// bounds what it has to verify.
+    /// </summary>
+    public int? EventsPerSecond { get; init; }
+
     /// <summary>Runs <paramref name="clients"/> loops against each URL until <paramref name="stop"/> fires; transport errors end a request, not the loop.</summary>
     public async Task RunAsync(Func<HttpClient> client, int clients, CancellationToken stop)
     {
         await Task.WhenAll(Enumerable.Range(0, clients).Select(c => Task.Run(async () =>
         {
             var http = client();
+            using var pace = EventsPerSecond is { } rate ? new PeriodicTimer(TimeSpan.FromSeconds((double)clients * BatchSize / rate)) : null;
             while (!stop.IsCancellationRequested)
             {
                 await PostOneAsync(http, c, stop);
+                if (pace is not null && !await WaitAsync(pace, stop))
+                {
+                    return;
+                }
             }
         })));
+    }
+
+    private static async Task<bool> WaitAsync(PeriodicTimer pace, CancellationToken stop)
+    {
+        try
+        {
+            return await pace.WaitForNextTickAsync(stop);
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
     }
 
     public async Task<bool> PostOneAsync(HttpClient http, int clientIndex, CancellationToken cancellationToken)

@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using ViewingHistory.Store;
 using ViewingHistory.Store.Rights;
@@ -16,7 +15,7 @@ public sealed partial class ErasurePurgeService(
     StoreSet stores,
     ErasureOptions options,
     TimeProvider time,
-    ILogger<ErasurePurgeService> logger) : BackgroundService
+    ILogger<ErasurePurgeService> logger) : PeriodicPass(options.PurgeInterval, time)
 {
     private bool _shadowRegistered;
 
@@ -49,27 +48,17 @@ public sealed partial class ErasurePurgeService(
         return deleted;
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override async Task RunPassAsync(CancellationToken cancellationToken)
     {
-        using var timer = new PeriodicTimer(options.PurgeInterval, time);
-        do
+        var deleted = await PurgeOnceAsync(cancellationToken);
+        if (deleted > 0)
         {
-            try
-            {
-                var deleted = await PurgeOnceAsync(stoppingToken);
-                if (deleted > 0)
-                {
-                    LogPurged(deleted);
-                }
-            }
-            catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
-            {
-                // The store may be down: the next tick tries again; until then reads already leave the changes out.
-                LogFailed(ex);
-            }
+            LogPurged(deleted);
         }
-        while (await timer.WaitForNextTickAsync(stoppingToken));
     }
+
+    // The store may be down: the next tick tries again; until then reads already leave the changes out.
+    protected override void OnPassFailed(Exception exception) => LogFailed(exception);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Erasure: removed {Count} earlier changes of erased members from the feed")]
     private partial void LogPurged(long count);

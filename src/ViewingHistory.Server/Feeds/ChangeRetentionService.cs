@@ -13,30 +13,20 @@ internal sealed partial class ChangeRetentionService(
     StoreOptions store,
     FeedOptions options,
     TimeProvider time,
-    ILogger<ChangeRetentionService> logger) : BackgroundService
+    ILogger<ChangeRetentionService> logger) : PeriodicPass(options.PruneInterval, time)
 {
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override async Task RunPassAsync(CancellationToken cancellationToken)
     {
-        using var timer = new PeriodicTimer(options.PruneInterval, time);
-        do
+        var olderThan = Time.GetUtcNow().ToUnixTimeMilliseconds() - (long)store.ChangeRetention.TotalMilliseconds;
+        var pruned = await stores.Primary.PruneChangesAsync(olderThan, cancellationToken);
+        if (pruned > 0)
         {
-            try
-            {
-                var olderThan = time.GetUtcNow().ToUnixTimeMilliseconds() - (long)store.ChangeRetention.TotalMilliseconds;
-                var pruned = await stores.Primary.PruneChangesAsync(olderThan, stoppingToken);
-                if (pruned > 0)
-                {
-                    LogPruned(pruned);
-                }
-            }
-            catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
-            {
-                // The store may be down for a while: the next tick tries again; nothing is lost by pruning late.
-                LogFailed(ex);
-            }
+            LogPruned(pruned);
         }
-        while (await timer.WaitForNextTickAsync(stoppingToken));
     }
+
+    // The store may be down for a while: the next tick tries again; nothing is lost by pruning late.
+    protected override void OnPassFailed(Exception exception) => LogFailed(exception);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Change feed: pruned {Count} changes older than the retention")]
     private partial void LogPruned(long count);

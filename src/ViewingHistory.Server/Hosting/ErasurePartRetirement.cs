@@ -38,7 +38,7 @@ internal sealed partial class ErasurePartRetirement(
     RunningErasureParts running,
     ErasureOptions options,
     TimeProvider time,
-    ILoggerFactory loggers) : BackgroundService
+    ILoggerFactory loggers) : PeriodicPass(options.PurgeInterval, time)
 {
     private readonly ILogger _logger = loggers.CreateLogger<ErasurePartRetirement>();
     private DateTimeOffset _nextArchivePass = DateTimeOffset.MinValue;
@@ -49,7 +49,7 @@ internal sealed partial class ErasurePartRetirement(
     {
         var retired = new List<string>();
         var ownArchivePrefix = ErasureParts.Archive(Environment.MachineName, string.Empty);
-        var archiveDue = time.GetUtcNow() >= _nextArchivePass;
+        var archiveDue = Time.GetUtcNow() >= _nextArchivePass;
         foreach (var part in await stores.Primary.ReadErasurePartsAsync(cancellationToken))
         {
             Task<bool>? leftover = part switch
@@ -70,28 +70,15 @@ internal sealed partial class ErasurePartRetirement(
 
         if (archiveDue)
         {
-            _nextArchivePass = time.GetUtcNow() + options.ArchivePassInterval;
+            _nextArchivePass = Time.GetUtcNow() + options.ArchivePassInterval;
         }
 
         return retired;
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        using var timer = new PeriodicTimer(options.PurgeInterval, time);
-        do
-        {
-            try
-            {
-                await RunOnceAsync(stoppingToken);
-            }
-            catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
-            {
-                LogFailed(ex);
-            }
-        }
-        while (await timer.WaitForNextTickAsync(stoppingToken));
-    }
+    protected override Task RunPassAsync(CancellationToken cancellationToken) => RunOnceAsync(cancellationToken);
+
+    protected override void OnPassFailed(Exception exception) => LogFailed(exception);
 
     /// <summary>Cleans the shadow store an earlier shadow mode left, if it is there; false once it is gone.</summary>
     private async Task<bool> CleanAbandonedShadowAsync(CancellationToken cancellationToken)
