@@ -22,6 +22,7 @@ internal sealed partial class ConfigurationGuard(
     private ConfigurationStatusDto _status = Valid(time.GetUtcNow());
     private IDisposable? _subscription;
     private RestartSettings? _running;
+    private string? _lastRefusal;
 
     /// <summary>The state of the latest reload.</summary>
     public ConfigurationStatusDto Status => Volatile.Read(ref _status);
@@ -63,6 +64,7 @@ internal sealed partial class ConfigurationGuard(
                 var changed = check.Pipeline != pipeline.Current || check.Ingest != ingest.Current || !_status.Valid;
                 pipeline.Replace(check.Pipeline!);
                 ingest.Replace(check.Ingest!);
+                _lastRefusal = null;
                 if (changed)
                 {
                     Volatile.Write(ref _status, Valid(now));
@@ -75,7 +77,13 @@ internal sealed partial class ConfigurationGuard(
             var file = check.Errors.Select(e => e.File).FirstOrDefault(f => f is not null);
             Volatile.Write(ref _status, new ConfigurationStatusDto(
                 false, _status.AppliedAt, Timestamps.Format(now.ToUnixTimeMilliseconds()), file, check.Errors));
-            LogRefused(file ?? "(no file)", string.Join("; ", check.Errors.Select(e => $"{e.Setting ?? "(the file)"}: {e.Reason}")));
+            var refusal = string.Join("; ", check.Errors.Select(e => $"{e.Setting ?? "(the file)"}: {e.Reason}"));
+            if (!string.Equals(refusal, _lastRefusal, StringComparison.Ordinal))
+            {
+                // A file watcher reports one write of the file as several changes: the same refusal is logged once.
+                LogRefused(file ?? "(no file)", refusal);
+                _lastRefusal = refusal;
+            }
         }
     }
 
