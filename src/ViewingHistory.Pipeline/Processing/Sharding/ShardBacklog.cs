@@ -70,6 +70,7 @@ internal sealed partial class ShardBacklog : IAsyncDisposable
             }
 
             Add(events, entries, count);
+            EnsureDraining();
             return true;
         }
     }
@@ -80,10 +81,16 @@ internal sealed partial class ShardBacklog : IAsyncDisposable
         lock (_gate)
         {
             Add(events, entries, count);
-            if (_draining.IsCompleted)
-            {
-                _draining = DrainAsync(_stopping.Token);
-            }
+            EnsureDraining();
+        }
+    }
+
+    /// <summary>Starts the retry loop unless it runs (under the gate): held parts always have a loop trying them.</summary>
+    private void EnsureDraining()
+    {
+        if (_draining.IsCompleted && !_stopping.IsCancellationRequested)
+        {
+            _draining = DrainAsync(_stopping.Token);
         }
     }
 
@@ -123,7 +130,7 @@ internal sealed partial class ShardBacklog : IAsyncDisposable
 
                 foreach (var part in parts)
                 {
-                    await _release(part.Entries, cancellationToken);
+                    await ReleaseAsync(part, cancellationToken);
                 }
 
                 lock (_gate)
@@ -139,6 +146,32 @@ internal sealed partial class ShardBacklog : IAsyncDisposable
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             // Shutting down: whatever is held was not acknowledged and comes again.
+        }
+        catch (Exception ex)
+        {
+            // Never expected (every step handles its failures); held parts must not wait for a loop that is gone: the
+            // next part held starts another, and one starts now for those already here.
+            LogLoopFailed(ex, _target.ConsumerName, _shard);
+            lock (_gate)
+            {
+                if (_parts.Count > 0 && !cancellationToken.IsCancellationRequested)
+                {
+                    _draining = DrainAsync(cancellationToken);
+                }
+            }
+        }
+    }
+
+    /// <summary>Releases a committed part; a failure there (never expected: acknowledgement failures are handled where they happen) must not stop the other parts' release.</summary>
+    private async Task ReleaseAsync(Part part, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _release(part.Entries, cancellationToken);
+        }
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            LogReleaseFailed(ex, _target.ConsumerName, _shard);
         }
     }
 
@@ -211,6 +244,12 @@ internal sealed partial class ShardBacklog : IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Consumer {Consumer}: shard {Shard} refused its held parts (not the store's state); settling them one by one")]
     private partial void LogSettlingOneByOne(Exception exception, string consumer, int shard);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Consumer {Consumer}: releasing a committed part of shard {Shard} failed; its delivery comes again from the queue")]
+    private partial void LogReleaseFailed(Exception exception, string consumer, int shard);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Consumer {Consumer}: the retry loop of shard {Shard} failed; starting it again")]
+    private partial void LogLoopFailed(Exception exception, string consumer, int shard);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Consumer {Consumer}: shard {Shard} took every held part")]
     private partial void LogCaughtUp(string consumer, int shard);

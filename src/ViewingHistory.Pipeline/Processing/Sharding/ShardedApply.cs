@@ -214,7 +214,17 @@ public sealed partial class ShardedApply : IAsyncDisposable
 
         foreach (var delivery in free)
         {
-            await AckAsync(delivery, cancellationToken);
+            try
+            {
+                await AckAsync(delivery, cancellationToken);
+            }
+            catch (Exception ex) when (!cancellationToken.IsCancellationRequested && FailureClassifier.IsTransient(ex))
+            {
+                // The queue is unreachable (a NATS node failing over): the delivery is committed and no longer held, so
+                // nothing extends it; the queue delivers it again after its ack wait and applying it again is a no-op.
+                // The other deliveries freed here are still acknowledged.
+                LogAckFailed(ex, _consumerName);
+            }
         }
     }
 
@@ -291,6 +301,9 @@ public sealed partial class ShardedApply : IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Consumer {Consumer}: shard {Shard} did not take its part ({Events} events); holding it and going on with the other shards' members")]
     private partial void LogHolding(Exception? exception, string consumer, int shard, int events);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Consumer {Consumer}: acknowledging a delivery whose held parts committed failed; the queue delivers it again and applying it again is a no-op")]
+    private partial void LogAckFailed(Exception exception, string consumer);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Consumer {Consumer}: extending a held delivery failed; holding it all the same")]
     private partial void LogKeepAliveFailed(Exception exception, string consumer);
