@@ -1,11 +1,25 @@
+using System.Reflection;
 using ViewingHistory.Core.Diagnostics;
+using Microsoft.Extensions.Options;
 using ViewingHistory.Server.Hosting;
 
-var builder = WebApplication.CreateBuilder(args);
-builder.AddViewingHistory();
+WebApplication app;
+try
+{
+    var builder = WebApplication.CreateBuilder(args);
+    builder.AddViewingHistory();
+    app = builder.Build();
+    app.MapViewingHistory();
+}
+catch (Exception ex) when (ex is InvalidOperationException or OptionsValidationException or ArgumentException or FormatException
+    && Assembly.GetEntryAssembly() == typeof(Program).Assembly)
+{
+    // A configuration the service cannot run: the reason, not a stack trace (and never a secret it may quote). Where
+    // another program hosts this one (WebApplicationFactory in the tests), the failure goes to it as it is.
+    Console.Error.WriteLine("The service did not start: " + Redaction.Secrets(StartFailure.Describe(ex)));
+    return 2;
+}
 
-var app = builder.Build();
-app.MapViewingHistory();
 try
 {
     app.Run();

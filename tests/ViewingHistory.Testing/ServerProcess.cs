@@ -131,6 +131,14 @@ public sealed class ServerProcess : IAsyncDisposable
         await _process.WaitForExitAsync();
     }
 
+    /// <summary>Waits for a process that ends by itself (a start the configuration refuses); returns the exit code.</summary>
+    public async Task<int> WaitForExitAsync(TimeSpan timeout)
+    {
+        using var cts = new CancellationTokenSource(timeout);
+        await _process.WaitForExitAsync(cts.Token);
+        return _process.ExitCode;
+    }
+
     /// <summary>SIGTERM and wait for the exit; returns the exit code.</summary>
     public async Task<int> StopAsync(TimeSpan timeout)
     {

@@ -1,3 +1,5 @@
+using Npgsql;
+
 namespace ViewingHistory.Store.Postgres;
 
 /// <summary>The PostgreSQL store's settings, bound from the <c>Store</c> section.</summary>
@@ -24,6 +26,21 @@ public sealed record PostgresStoreOptions
         (false, false) => "Store:Kind=postgres needs Store:ConnectionString (one shard) or Store:Shards:0..N-1 (N shards).",
         (true, true) => "Store:ConnectionString and Store:Shards are both set: use Store:ConnectionString for one shard or Store:Shards:0..N-1 for N, not both.",
         (false, true) when Shards!.Any(string.IsNullOrWhiteSpace) => "Store:Shards holds an empty connection string: every shard 0..N-1 needs one, in order.",
-        _ => null,
+        (true, false) => Unparsable("Store:ConnectionString", ConnectionString!),
+        _ => Shards!.Select((c, i) => Unparsable($"Store:Shards:{i}", c)).FirstOrDefault(p => p is not null),
     };
+
+    /// <summary>Why Npgsql cannot parse <paramref name="connectionString"/> (the setting named, its value never quoted: it may hold a password), or null.</summary>
+    private static string? Unparsable(string setting, string connectionString)
+    {
+        try
+        {
+            _ = new NpgsqlConnectionStringBuilder(connectionString);
+            return null;
+        }
+        catch (ArgumentException ex)
+        {
+            return $"{setting} is not a valid Npgsql connection string: {ex.Message}";
+        }
+    }
 }
