@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net;
 using ViewingHistory.Core.Events;
 using ViewingHistory.Testing;
@@ -36,7 +37,9 @@ public sealed class StoreDownAtStartTests(DistributedEngines engines, ITestOutpu
         settings["Store:Shards:0"] = await engines.Postgres.CreateDatabaseAsync();
         settings["Store:Shards:1"] = shard1;
 
+        var clock = Stopwatch.StartNew();
         await using var server = await ServerProcess.StartAsync(settings);
+        var started = clock.Elapsed;
         await Eventually.UntilAsync(() => Task.FromResult(server.Output.Contains("cannot be reached at start", StringComparison.Ordinal)), TimeSpan.FromSeconds(10), "the start to log that the store is initialized when it answers");
         // Shard 0 answers, so the processor and the api can do their work for its members: the process is ready.
         var ready = await Readiness.ReadAsync(server);
@@ -57,10 +60,14 @@ public sealed class StoreDownAtStartTests(DistributedEngines engines, ITestOutpu
             TimeSpan.FromSeconds(30),
             $"the {upAcked.Count} events of shard 0's members to show");
         await AssertUnavailableAsync(server, down[0]);
+        var shard0Shown = clock.Elapsed;
 
         await _down.StartAsync();
+        var shard1Started = clock.Elapsed;
         await HistoryVerifier.AssertEveryAcknowledgedEventIsReflectedAsync(server.Client, Distributed.ServiceKey, driver, TimeSpan.FromSeconds(60));
-        output.WriteLine($"{driver.StatusSummary()}; {up.Count} members on shard 0, {down.Count} on shard 1");
+        output.WriteLine(
+            $"{driver.StatusSummary()}; {up.Count} members on shard 0, {down.Count} on shard 1; ready after {started.TotalSeconds:0.0} s, shard 0's " +
+            $"events shown at {shard0Shown.TotalSeconds:0.0} s, shard 1 started at {shard1Started.TotalSeconds:0.0} s, everything shown at {clock.Elapsed.TotalSeconds:0.0} s");
     }
 
     [Fact(Timeout = 120_000)]
