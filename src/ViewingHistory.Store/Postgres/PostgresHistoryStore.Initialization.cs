@@ -129,9 +129,10 @@ public sealed partial class PostgresHistoryStore
 
             throw new StoreUnavailableException(fault, e);
         }
-        catch (InvalidOperationException e) when (!token.IsCancellationRequested)
+        catch (InvalidOperationException e) when (e is not ObjectDisposedException && !token.IsCancellationRequested)
         {
-            // The placement refuses this configuration: retrying cannot help until Store:Shards changes, which needs a restart.
+            // The placement refuses this configuration (CheckPlacementAsync is what throws this type here): retrying
+            // cannot help until Store:Shards changes, which needs a restart.
             lock (_initGate)
             {
                 _refusal = e;
