@@ -9,7 +9,11 @@ namespace ViewingHistory.Store;
 /// </summary>
 public partial interface IHistoryStore : IAsyncDisposable
 {
-    /// <summary>Creates or migrates the schema. Idempotent; safe when several instances start at once.</summary>
+    /// <summary>
+    /// Creates or migrates the schema. Idempotent; safe when several instances start at once. A store on a server
+    /// (PostgreSQL) that cannot be reached now throws <see cref="StoreUnavailableException"/> and initializes on first
+    /// use once the server answers; any other exception is a refusal of the configuration (the start must fail).
+    /// </summary>
     Task InitializeAsync(CancellationToken cancellationToken);
 
     /// <summary>

@@ -127,6 +127,28 @@ public sealed class PostgresHistoryStoreTests(PostgresServer server) : HistorySt
     public void A_schema_name_that_is_not_a_plain_identifier_is_refused() =>
         Assert.Throws<ArgumentException>(() => new PostgresHistoryStore("Host=127.0.0.1", "x; DROP TABLE items"));
 
+    [Theory(Timeout = 60_000)]
+    [InlineData("database", "3D000")]
+    [InlineData("role", "28000")]
+    public async Task A_missing_database_or_role_fails_the_initialization_as_the_configurations_fault_not_as_an_outage(string missing, string sqlState)
+    {
+        // An outage defers the initialization (a StoreUnavailableException); this must fail the start instead.
+        var builder = new NpgsqlConnectionStringBuilder(await server.CreateDatabaseAsync());
+        if (missing == "database")
+        {
+            builder.Database = "vh_missing_" + Guid.NewGuid().ToString("N");
+        }
+        else
+        {
+            builder.Username = "vh_nobody";
+        }
+
+        await using var store = new PostgresHistoryStore(builder.ConnectionString);
+        var refused = await Assert.ThrowsAsync<InvalidOperationException>(() => store.InitializeAsync(None));
+        Assert.Contains($"SQLSTATE {sqlState}", refused.Message, StringComparison.Ordinal);
+        Assert.IsType<StoreUnavailableException>(refused.InnerException);
+    }
+
     [Fact(Timeout = 120_000)]
     public async Task A_database_made_before_continue_watching_gets_its_index_when_the_store_starts()
     {

@@ -23,8 +23,23 @@ public sealed partial class ShadowSampler(ShadowComparer comparer, StoreSet stor
 
         try
         {
-            // Start at the end of the feed: the sample is of what changes from now on.
-            var position = await SkipToEndAsync(stoppingToken);
+            // Start at the end of the feed: the sample is of what changes from now on. The store may be down at start
+            // (it is then initialized when it answers): wait for it as the rounds do, without ending the service.
+            long position;
+            while (true)
+            {
+                try
+                {
+                    position = await SkipToEndAsync(stoppingToken);
+                    break;
+                }
+                catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
+                {
+                    LogFailed(ex);
+                    await Task.Delay(Interval, time, stoppingToken);
+                }
+            }
+
             while (!stoppingToken.IsCancellationRequested)
             {
                 await Task.Delay(Interval, time, stoppingToken);

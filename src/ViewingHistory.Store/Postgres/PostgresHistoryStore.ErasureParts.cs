@@ -35,9 +35,12 @@ public sealed partial class PostgresHistoryStore
             cancellationToken);
     }
 
-    /// <summary>The schema's tables are there (looked up through the search path, which names the schema): nothing is created.</summary>
+    /// <summary>
+    /// The schema's tables are there (looked up through the search path, which names the schema): nothing is created,
+    /// not even by an initialization still owed (it bypasses the deferred initialization on purpose).
+    /// </summary>
     public Task<bool> ExistsAsync(CancellationToken cancellationToken) =>
-        GuardAsync(
+        GuardRawAsync(
             async () =>
             {
                 await using var command = _dataSource.CreateCommand("SELECT to_regclass('sessions') IS NOT NULL");

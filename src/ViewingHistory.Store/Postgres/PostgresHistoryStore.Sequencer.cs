@@ -31,19 +31,11 @@ public sealed partial class PostgresHistoryStore
         );
         """;
 
-    /// <summary>Creates the global feed's own tables (after <see cref="InitializeAsync"/>); idempotent.</summary>
-    public Task InitializeSequencerAsync(CancellationToken cancellationToken) =>
-        GuardAsync(
-            async () =>
-            {
-                await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
-                await using var tx = await connection.BeginTransactionAsync(cancellationToken);
-                await ExecuteAsync(connection, tx, "SELECT pg_advisory_xact_lock($1)", cancellationToken, _schemaLockKey);
-                await ExecuteAsync(connection, tx, SequencerSchemaSql, cancellationToken);
-                await tx.CommitAsync(cancellationToken);
-                return 0;
-            },
-            cancellationToken);
+    /// <summary>
+    /// True for the global feed of a sharded store: its initialization (at start or deferred, see
+    /// <see cref="InitializeAsync"/>) also creates the sequencer's tables, in the same transaction.
+    /// </summary>
+    internal bool IsGlobalFeed { get; init; }
 
     /// <summary>The position of <paramref name="shard"/>'s outbox up to which its changes are copied (0: none).</summary>
     public Task<long> ReadShardWatermarkAsync(int shard, CancellationToken cancellationToken) =>

@@ -1,4 +1,6 @@
 using System.Text.RegularExpressions;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 using ViewingHistory.Core.Diagnostics;
 using ViewingHistory.Core.Events;
@@ -19,6 +21,7 @@ public sealed partial class PostgresHistoryStore : IHistoryStore
     private readonly string _lockPrefix;
     private readonly long _schemaLockKey;
     private readonly long _feedLockKey;
+    private readonly ILogger _logger;
 
     /// <param name="connectionString">An Npgsql connection string.</param>
     /// <param name="schema">
@@ -27,7 +30,8 @@ public sealed partial class PostgresHistoryStore : IHistoryStore
     /// </param>
     /// <param name="clock">Stamps change rows; the system clock by default.</param>
     /// <param name="placement">Which shard of how many this store is (<see cref="ShardPlacement.Single"/> by default).</param>
-    public PostgresHistoryStore(string connectionString, string? schema = null, TimeProvider? clock = null, ShardPlacement? placement = null)
+    /// <param name="logger">Where a deferred initialization reports (see <see cref="InitializeAsync"/>); none by default.</param>
+    public PostgresHistoryStore(string connectionString, string? schema = null, TimeProvider? clock = null, ShardPlacement? placement = null, ILogger? logger = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
         if (schema is not null && !SchemaName().IsMatch(schema))
@@ -38,6 +42,7 @@ public sealed partial class PostgresHistoryStore : IHistoryStore
         Schema = schema;
         Placement = placement ?? ShardPlacement.Single;
         _clock = clock ?? TimeProvider.System;
+        _logger = logger ?? NullLogger.Instance;
         var builder = new NpgsqlDataSourceBuilder(connectionString);
         if (schema is not null)
         {
@@ -57,57 +62,6 @@ public sealed partial class PostgresHistoryStore : IHistoryStore
 
     /// <summary>Which shard of how many this store is; recorded in the database and checked at every start.</summary>
     public ShardPlacement Placement { get; }
-
-    public async Task InitializeAsync(CancellationToken cancellationToken)
-    {
-        // CREATE INDEX IF NOT EXISTS takes a SHARE lock on its table before it looks, so a node starting while others
-        // write can be chosen as a deadlock victim (40P01) or fail serialization; its transaction is rolled back whole
-        // and is safe to run again. Anything else is the store's state or a real error, as for every operation.
-        for (var attempt = 1; ; attempt++)
-        {
-            try
-            {
-                await InitializeOnceAsync(cancellationToken);
-                return;
-            }
-            catch (StoreUnavailableException e) when (attempt < InitializeAttempts && e.InnerException is PostgresException
-                { SqlState: PostgresErrorCodes.DeadlockDetected or PostgresErrorCodes.SerializationFailure })
-            {
-                await Task.Delay(TimeSpan.FromMilliseconds((100 * attempt) + Random.Shared.Next(100)), cancellationToken);
-            }
-        }
-    }
-
-    private const int InitializeAttempts = 5;
-
-    private async Task InitializeOnceAsync(CancellationToken cancellationToken)
-    {
-        await GuardAsync(
-            async () =>
-            {
-                await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
-                await using var tx = await connection.BeginTransactionAsync(cancellationToken);
-
-                // CREATE ... IF NOT EXISTS is not safe against itself running concurrently (both may try to insert
-                // the same catalog rows): instances starting together queue on this lock.
-                await using (var command = new NpgsqlCommand("SELECT pg_advisory_xact_lock($1)", connection, tx))
-                {
-                    command.Parameters.Add(new NpgsqlParameter { Value = _schemaLockKey });
-                    await command.ExecuteNonQueryAsync(cancellationToken);
-                }
-
-                var sql = (Schema is null ? string.Empty : $"CREATE SCHEMA IF NOT EXISTS {Schema};\n") + SchemaSql + RightsSchemaSql + PlacementSchemaSql;
-                await using (var command = new NpgsqlCommand(sql, connection, tx))
-                {
-                    await command.ExecuteNonQueryAsync(cancellationToken);
-                }
-
-                await CheckPlacementAsync(connection, tx, cancellationToken);
-                await tx.CommitAsync(cancellationToken);
-                return 0;
-            },
-            cancellationToken);
-    }
 
     public Task PingAsync(CancellationToken cancellationToken) =>
         GuardAsync(
@@ -132,15 +86,31 @@ public sealed partial class PostgresHistoryStore : IHistoryStore
             },
             cancellationToken);
 
-    public ValueTask DisposeAsync() => _dataSource.DisposeAsync();
+    public async ValueTask DisposeAsync()
+    {
+        // A lazy initialization still running (see the Initialization partial) ends with the store.
+        await _disposing.CancelAsync();
+        await _dataSource.DisposeAsync();
+        _disposing.Dispose();
+    }
 
     private long NowMs() => _clock.GetUtcNow().ToUnixTimeMilliseconds();
 
     /// <summary>A stable 64-bit advisory-lock key (XxHash64, never string.GetHashCode, which differs per process).</summary>
     private long LockKey(string name) => unchecked((long)MemberHash.Of(_lockPrefix + name));
 
+    /// <summary>
+    /// The path of every operation: runs the initialization first where it is still owed (an <see cref="InitializeAsync"/>
+    /// that could not reach the server), then the operation through <see cref="GuardRawAsync"/>.
+    /// </summary>
+    private async Task<T> GuardAsync<T>(Func<Task<T>> operation, CancellationToken cancellationToken)
+    {
+        await EnsureInitializedAsync(cancellationToken);
+        return await GuardRawAsync(operation, cancellationToken);
+    }
+
     /// <summary>Maps failures that are the store's state, not the data's, to <see cref="StoreUnavailableException"/>.</summary>
-    private static async Task<T> GuardAsync<T>(Func<Task<T>> operation, CancellationToken cancellationToken)
+    private static async Task<T> GuardRawAsync<T>(Func<Task<T>> operation, CancellationToken cancellationToken)
     {
         try
         {

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using ViewingHistory.Store.Sharding;
 
@@ -26,15 +27,17 @@ public static class PostgresStoreHostingExtensions
             .ValidateDataAnnotations()
             .ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<PostgresStoreOptions>, Validation>();
-        builder.Services.AddKeyedSingleton<IHistoryStore>(HistoryStoreKeys.Primary, (sp, _) => Create(Options(sp), schema: null, FeedSchema));
-        builder.Services.AddKeyedSingleton<IHistoryStore>(HistoryStoreKeys.Shadow, (sp, _) => Create(Options(sp), "vh_shadow", "vh_shadow_feed"));
+        builder.Services.AddKeyedSingleton<IHistoryStore>(HistoryStoreKeys.Primary, (sp, _) => Create(Options(sp), schema: null, FeedSchema, Logger(sp)));
+        builder.Services.AddKeyedSingleton<IHistoryStore>(HistoryStoreKeys.Shadow, (sp, _) => Create(Options(sp), "vh_shadow", "vh_shadow_feed", Logger(sp)));
         return builder;
     }
 
-    private static IHistoryStore Create(PostgresStoreOptions options, string? schema, string feedSchema) =>
+    private static IHistoryStore Create(PostgresStoreOptions options, string? schema, string feedSchema, ILogger logger) =>
         options.ShardConnectionStrings is [var one]
-            ? new PostgresHistoryStore(one, schema)
-            : new ShardedHistoryStore(options.ShardConnectionStrings, schema, feedSchema);
+            ? new PostgresHistoryStore(one, schema, logger: logger)
+            : new ShardedHistoryStore(options.ShardConnectionStrings, schema, feedSchema, logger: logger);
+
+    private static ILogger Logger(IServiceProvider services) => services.GetRequiredService<ILoggerFactory>().CreateLogger<PostgresHistoryStore>();
 
     /// <summary>Fails the start with the settings' own problem (<see cref="PostgresStoreOptions.Problem"/>).</summary>
     private sealed class Validation : IValidateOptions<PostgresStoreOptions>

@@ -1,3 +1,5 @@
+using System.Runtime.ExceptionServices;
+using Microsoft.Extensions.Logging;
 using ViewingHistory.Core.Events;
 using ViewingHistory.Core.History;
 using ViewingHistory.Store.Postgres;
@@ -22,7 +24,8 @@ public sealed partial class ShardedHistoryStore : IHistoryStore
     /// <param name="schema">The schema of every shard's tables (null: the connection's search_path); the shadow store uses its own.</param>
     /// <param name="feedSchema">The schema, in shard 0's database, of the global feed.</param>
     /// <param name="clock">Stamps change rows; the system clock by default.</param>
-    public ShardedHistoryStore(IReadOnlyList<string> connectionStrings, string? schema, string feedSchema, TimeProvider? clock = null)
+    /// <param name="logger">Where the shards' deferred initializations report; none by default.</param>
+    public ShardedHistoryStore(IReadOnlyList<string> connectionStrings, string? schema, string feedSchema, TimeProvider? clock = null, ILogger? logger = null)
     {
         ArgumentNullException.ThrowIfNull(connectionStrings);
         if (connectionStrings.Count == 0)
@@ -30,8 +33,8 @@ public sealed partial class ShardedHistoryStore : IHistoryStore
             throw new ArgumentException("A sharded store needs at least one shard.", nameof(connectionStrings));
         }
 
-        _shards = [.. connectionStrings.Select((c, i) => new PostgresHistoryStore(c, schema, clock, new ShardPlacement(i, connectionStrings.Count)))];
-        _feed = new PostgresHistoryStore(connectionStrings[0], feedSchema, clock);
+        _shards = [.. connectionStrings.Select((c, i) => new PostgresHistoryStore(c, schema, clock, new ShardPlacement(i, connectionStrings.Count), logger))];
+        _feed = new PostgresHistoryStore(connectionStrings[0], feedSchema, clock, logger: logger) { IsGlobalFeed = true };
         _up = new bool?[_shards.Length];
     }
 
@@ -49,12 +52,42 @@ public sealed partial class ShardedHistoryStore : IHistoryStore
 
     private PostgresHistoryStore For(string memberId) => _shards[ShardOf(memberId)];
 
+    /// <summary>
+    /// Initializes every shard and the global feed at once (each under its own advisory lock). A refusal of the
+    /// configuration by any of them (a shard made under another count, refused credentials...) is thrown as it is. Those
+    /// that cannot be reached are left to initialize on first use (<see cref="PostgresHistoryStore.InitializeAsync"/>), so
+    /// a shard down at start stalls only its members (shard 0's database down: also the feed), and a
+    /// <see cref="StoreUnavailableException"/> naming them is thrown once the others are done.
+    /// </summary>
     public async Task InitializeAsync(CancellationToken cancellationToken)
     {
-        // Every shard migrates at start (each under its own advisory lock); a shard configured under another count refuses.
-        await Task.WhenAll(_shards.Select(s => s.InitializeAsync(cancellationToken)));
-        await _feed.InitializeAsync(cancellationToken);
-        await _feed.InitializeSequencerAsync(cancellationToken);
+        PostgresHistoryStore[] stores = [.. _shards, _feed];
+        var failures = await Task.WhenAll(stores.Select(async s =>
+        {
+            try
+            {
+                await s.InitializeAsync(cancellationToken);
+                return null;
+            }
+            catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+            {
+                return e;
+            }
+        }));
+        if (Array.Find(failures, f => f is not null and not StoreUnavailableException) is { } refusal)
+        {
+            ExceptionDispatchInfo.Throw(refusal);
+        }
+
+        var down = Enumerable.Range(0, stores.Length).Where(i => failures[i] is not null).ToList();
+        if (down.Count > 0)
+        {
+            var first = failures[down[0]]!;
+            var names = down.Select(i => i < _shards.Length ? $"shard {i}" : $"the global feed (shard 0's database, schema {_feed.Schema})");
+            throw new StoreUnavailableException(
+                $"Of {_shards.Length} PostgreSQL shards, {string.Join(", ", names)} did not answer: initialized when they answer. {first.Message}",
+                first);
+        }
     }
 
     public async Task<ApplyResult> ApplyAsync(IReadOnlyDictionary<SessionKey, SessionState> sessions, CancellationToken cancellationToken)
