@@ -18,7 +18,7 @@ public sealed class EmbeddedChaosTests(ITestOutputHelper output) : IDisposable
     [Fact]
     public async Task The_embedded_server_SIGKILLed_again_and_again_under_concurrent_clients_loses_nothing_and_counts_nothing_twice()
     {
-        var chaos = ChaosSettings.FromEnvironment(TimeSpan.FromSeconds(60));
+        var chaos = ChaosSettings.FromEnvironment(TimeSpan.FromSeconds(45));
         var log = new ChaosLog(output);
         log.Write(chaos.Describe(nameof(EmbeddedChaosTests)));
         var random = new Random(chaos.Seed);
