@@ -90,13 +90,13 @@ public static class ServerCost
     }
 
     // USER_HZ is 100 on Linux.
-    private const double TickMicroseconds = 10_000;
+    internal const double TickMicroseconds = 10_000;
 
     /// <summary>
     /// utime + stime of each thread of <paramref name="pid"/>, summed by thread name (pool threads share one); a thread
     /// that ends within the window is missing from the second sample, so these are a breakdown, not the total.
     /// </summary>
-    private static Dictionary<string, long> Threads(int pid)
+    internal static Dictionary<string, long> Threads(int pid)
     {
         var result = new Dictionary<string, long>(StringComparer.Ordinal);
         foreach (var task in Directory.EnumerateDirectories($"/proc/{pid}/task"))
@@ -116,7 +116,8 @@ public static class ServerCost
         return result;
     }
 
-    private static long Ticks(int pid)
+    /// <summary>utime + stime of the whole process <paramref name="pid"/> in clock ticks (0 if it is gone).</summary>
+    internal static long Ticks(int pid)
     {
         try
         {

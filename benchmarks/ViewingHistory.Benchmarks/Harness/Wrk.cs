@@ -10,9 +10,14 @@ namespace ViewingHistory.Benchmarks.Harness;
 /// </summary>
 public static partial class Wrk
 {
-    public sealed record Result(double RequestsPerSecond, double EventsPerSecond, double P50Ms, double P99Ms, long Non2xx, long SocketErrors, double LoadAverage);
+    /// <summary>One run; <see cref="CpuMicrosPerRequest"/> is the server's utime + stime over the run per answered request (NaN without its pid).</summary>
+    public sealed record Result(double RequestsPerSecond, double EventsPerSecond, double P50Ms, double P99Ms, long Non2xx, long SocketErrors, double LoadAverage, double CpuMicrosPerRequest = double.NaN);
 
-    public static async Task<Result> RunAsync(Uri server, int eventsPerRequest, int connections, TimeSpan duration)
+    /// <summary>
+    /// Runs wrk against <paramref name="server"/>; with <paramref name="serverPid"/>, also the CPU that process spent per
+    /// request over the run, which a shared machine disturbs far less than the rate (benchmarks/NOTES.md).
+    /// </summary>
+    public static async Task<Result> RunAsync(Uri server, int eventsPerRequest, int connections, TimeSpan duration, int serverPid = 0)
     {
         var script = Path.Combine(Path.GetTempPath(), $"vh-wrk-{Guid.NewGuid():N}.lua");
         await File.WriteAllTextAsync(script, Script(eventsPerRequest));
@@ -24,11 +29,14 @@ public static partial class Wrk
                 info.ArgumentList.Add(a);
             }
 
+            var cpuBefore = ServerCost.Ticks(serverPid);
             using var process = Process.Start(info)!;
             var output = await process.StandardOutput.ReadToEndAsync();
             await process.WaitForExitAsync();
+            var cpu = (ServerCost.Ticks(serverPid) - cpuBefore) * ServerCost.TickMicroseconds;
             var load = Children.LoadAverage();
             var rps = Number(RequestsRegex(), output);
+            var requests = Number(TotalRegex(), output, 0);
             return new Result(
                 rps,
                 rps * eventsPerRequest,
@@ -36,7 +44,8 @@ public static partial class Wrk
                 Millis(output, "99%"),
                 (long)Number(Non2xxRegex(), output, 0),
                 SocketErrorsRegex().Matches(output).Sum(m => long.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture)),
-                load);
+                load,
+                serverPid > 0 && requests > 0 ? cpu / requests : double.NaN);
         }
         finally
         {
@@ -89,6 +98,9 @@ public static partial class Wrk
 
     [GeneratedRegex(@"Requests/sec:\s+([\d.]+)")]
     private static partial Regex RequestsRegex();
+
+    [GeneratedRegex(@"(\d+) requests in ")]
+    private static partial Regex TotalRegex();
 
     [GeneratedRegex(@"Non-2xx or 3xx responses:\s+(\d+)")]
     private static partial Regex Non2xxRegex();

@@ -12,6 +12,8 @@ public sealed partial class EmbeddedEventQueue
 {
     private readonly object _commitGate = new();
     private readonly SemaphoreSlim _commitSignal = new(0, 1);
+    // 1 from the first request of a round until the committer closes it: later appenders of the round skip the signal.
+    private int _commitRequested;
     // Serializes commits with the recreation of the log after a failed one: a commit always runs on the current log.
     private readonly SemaphoreSlim _logGate = new(1, 1);
     private TaskCompletionSource<FasterLog> _nextCommit = NewGeneration();
@@ -90,15 +92,18 @@ public sealed partial class EmbeddedEventQueue
         return address;
     }
 
+    /// <summary>
+    /// Wakes the committer unless a commit is already requested and not yet closed, which then covers this entry (the
+    /// caller took its generation before this call, and the committer clears the flag before it swaps generations).
+    /// Only the first appender of a round signals: the semaphore is never full, and no appender pays for a
+    /// <see cref="SemaphoreFullException"/> (under load that exception, thrown and caught on nearly every append, was
+    /// the largest single cost of single-event ingest; benchmarks/NOTES.md).
+    /// </summary>
     private void RequestCommit()
     {
-        try
+        if (Interlocked.Exchange(ref _commitRequested, 1) == 0)
         {
             _commitSignal.Release();
-        }
-        catch (SemaphoreFullException)
-        {
-            // A commit is already requested; it will cover this entry.
         }
     }
 
@@ -122,6 +127,8 @@ public sealed partial class EmbeddedEventQueue
             TaskCompletionSource<FasterLog> generation;
             lock (_commitGate)
             {
+                // Before the swap: an appender that still finds the flag set took a generation this swap closes.
+                Volatile.Write(ref _commitRequested, 0);
                 generation = _nextCommit;
                 _nextCommit = NewGeneration();
             }

@@ -49,10 +49,10 @@ internal sealed class CredentialAuthenticationHandler(
         }
 
         var presented = value[7..].Trim();
-        var kind = credentials.Match(presented);
+        var kind = credentials.Match(presented, out var keyId);
         if (kind != CredentialKind.None)
         {
-            return Success(kind, memberId: null, keyId: Credentials.KeyId(presented));
+            return Success(kind, memberId: null, keyId: keyId!);
         }
 
         if (presented.Count(c => c == '.') != 2)
