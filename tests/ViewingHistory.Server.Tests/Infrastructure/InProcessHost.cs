@@ -43,7 +43,21 @@ public sealed class InProcessHost : IAsyncDisposable
             all[k] = v;
         }
 
-        return new InProcessHost(new Factory(all));
+        // The previous in-process host on the same data directory sometimes still holds the queue's directory lock for
+        // a moment after its disposal returned; the start then fails inside the framework's test host, which reports
+        // only its own disposed service provider. A start is tried again for a few seconds, never longer.
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
+        while (true)
+        {
+            try
+            {
+                return new InProcessHost(new Factory(all));
+            }
+            catch (ObjectDisposedException) when (DateTime.UtcNow < deadline)
+            {
+                Thread.Sleep(250);
+            }
+        }
     }
 
     /// <summary>Polls <c>/health/ready</c> until it answers 200 <c>ready</c> (engines initialized, every role ok); its body.</summary>
