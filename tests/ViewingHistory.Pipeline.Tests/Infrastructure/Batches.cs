@@ -7,6 +7,19 @@ public static class Batches
 {
     public static string NewId(string prefix) => $"{prefix}-{Guid.NewGuid():N}";
 
+    /// <summary>A new member id that lives on <paramref name="shard"/> of <paramref name="shards"/> store shards.</summary>
+    public static string NewMemberOnShard(int shard, string prefix, int shards = 2)
+    {
+        while (true)
+        {
+            var id = NewId(prefix);
+            if (MemberHash.Partition(id, shards) == shard)
+            {
+                return id;
+            }
+        }
+    }
+
     public static AcceptedBatch One(string member, string title)
     {
         var at = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();

@@ -40,8 +40,8 @@ public sealed class ShardedAckFailureTests(DistributedEngines engines)
         var options = ProcessorRig.Quick() with { ShardWait = TimeSpan.FromMilliseconds(300), MaxBackoff = TimeSpan.FromMilliseconds(200) };
         await using var rig = new ProcessorRig(queue, store, options);
         await rig.StartAsync();
-        var held = Enumerable.Range(0, 3).Select(i => OnShard(0, $"held{i}")).ToList();
-        var healthy = OnShard(1, "healthy");
+        var held = Enumerable.Range(0, 3).Select(i => Batches.NewMemberOnShard(0, $"held{i}")).ToList();
+        var healthy = Batches.NewMemberOnShard(1, "healthy");
         await queue.AppendAsync(Batches.One(healthy, "t1"), CancellationToken.None);
         foreach (var member in held)
         {
@@ -63,7 +63,7 @@ public sealed class ShardedAckFailureTests(DistributedEngines engines)
         }
 
         await Eventually.UntilAsync(() => Task.FromResult(queue.FailedAcks), n => n == 1, Deadline, "the acknowledgement to have failed once");
-        var later = OnShard(0, "later");
+        var later = Batches.NewMemberOnShard(0, "later");
         await queue.AppendAsync(Batches.One(later, "t1"), CancellationToken.None);
         await Eventually.UntilAsync(() => StoreReads.ItemAsync(store, later, "t1"), i => i is not null, Deadline, "a later part of shard 0 to be applied");
 
@@ -74,18 +74,6 @@ public sealed class ShardedAckFailureTests(DistributedEngines engines)
             Deadline,
             "every delivery to be acknowledged");
         Assert.Empty(await jetStream.DeadLetters.ListAsync(10, CancellationToken.None));
-    }
-
-    private static string OnShard(int shard, string prefix)
-    {
-        while (true)
-        {
-            var id = Batches.NewId(prefix);
-            if (MemberHash.Partition(id, 2) == shard)
-            {
-                return id;
-            }
-        }
     }
 
     /// <summary>The real queue, whose consumers fail the acknowledgements they are told to with the queue's outage error.</summary>

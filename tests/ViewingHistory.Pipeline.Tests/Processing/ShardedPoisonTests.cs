@@ -1,5 +1,4 @@
 using Npgsql;
-using ViewingHistory.Core.Events;
 using ViewingHistory.Pipeline.Tests.Infrastructure;
 using ViewingHistory.Store.Sharding;
 using ViewingHistory.Testing;
@@ -18,8 +17,8 @@ public sealed class ShardedPoisonTests(DistributedEngines engines)
     [Fact(Timeout = 120_000)]
     public async Task A_poison_entry_on_one_shard_is_dead_lettered_and_the_other_shards_member_is_applied()
     {
-        var member = OnShard(0, "poison");
-        var healthy = OnShard(1, "m");
+        var member = Batches.NewMemberOnShard(0, "poison");
+        var healthy = Batches.NewMemberOnShard(1, "m");
         string[] shards = [await engines.Postgres.CreateDatabaseAsync(), await engines.Postgres.CreateDatabaseAsync()];
         await using var store = new ShardedHistoryStore(shards, null, "vh_feed");
         await store.InitializeAsync(CancellationToken.None);
@@ -42,17 +41,5 @@ public sealed class ShardedPoisonTests(DistributedEngines engines)
         var letter = Assert.Single(letters);
         Assert.Contains("refuse_poison", letter.Reason, StringComparison.Ordinal);
         Assert.Null(await StoreReads.ItemAsync(store, member, "t1"));
-    }
-
-    private static string OnShard(int shard, string prefix)
-    {
-        while (true)
-        {
-            var id = Batches.NewId(prefix);
-            if (MemberHash.Partition(id, 2) == shard)
-            {
-                return id;
-            }
-        }
     }
 }
