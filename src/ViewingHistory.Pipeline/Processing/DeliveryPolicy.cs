@@ -37,17 +37,28 @@ public sealed partial class DeliveryPolicy(
     /// Applies or dead-letters every entry of <paramref name="delivery"/>, keeping it alive on <paramref name="consumer"/>
     /// while it is retried. Throws only when <paramref name="cancellationToken"/> fires (the delivery then comes again).
     /// </summary>
-    public async Task SettleAsync(IQueueConsumer consumer, QueueDelivery delivery, CancellationToken cancellationToken)
+    public Task SettleAsync(IQueueConsumer consumer, QueueDelivery delivery, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(delivery);
+        return SettleAsync(consumer, [delivery], cancellationToken);
+    }
+
+    /// <summary>
+    /// Applies or dead-letters every entry of <paramref name="deliveries"/>, in their order and together (one apply), keeping
+    /// them all alive on <paramref name="consumer"/> while they are retried. Throws only when
+    /// <paramref name="cancellationToken"/> fires (the deliveries then come again).
+    /// </summary>
+    public async Task SettleAsync(IQueueConsumer consumer, IReadOnlyList<QueueDelivery> deliveries, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(consumer);
-        ArgumentNullException.ThrowIfNull(delivery);
-        var good = new List<QueueEntry>(delivery.Entries.Count);
-        foreach (var entry in delivery.Entries)
+        ArgumentNullException.ThrowIfNull(deliveries);
+        var good = new List<QueueEntry>(deliveries.Sum(d => d.Entries.Count));
+        foreach (var entry in deliveries.SelectMany(d => d.Entries))
         {
             if (entry.Batch is null)
             {
                 // The bytes themselves are at fault: no store is involved in that verdict.
-                await DeadLetterAsync(consumer, delivery, entry, $"Undecodable entry: {entry.DecodeError}", cancellationToken);
+                await DeadLetterAsync(consumer, deliveries, entry, $"Undecodable entry: {entry.DecodeError}", cancellationToken);
             }
             else
             {
@@ -73,13 +84,13 @@ public sealed partial class DeliveryPolicy(
                 // The engine will not deliver these entries again (JetStream's MaxDeliver stops silently): another
                 // crash or ack timeout during the retries would lose them, so the poison is isolated now. A store-state
                 // failure is held there too, with in-progress acks, for as long as it lasts.
-                await IsolatePoisonAsync(consumer, delivery, good, cancellationToken);
+                await IsolatePoisonAsync(consumer, deliveries, good, cancellationToken);
                 return;
             }
         }
 
         var permanentFailures = 1;
-        var retry = HoldingRetry(consumer, delivery, good.Count, () => ++permanentFailures < options.MaxAttempts && !OnLastDelivery(consumer, good), cancellationToken);
+        var retry = HoldingRetry(consumer, deliveries, good.Count, () => ++permanentFailures < options.MaxAttempts && !OnLastDelivery(consumer, good), cancellationToken);
 
         try
         {
@@ -87,7 +98,7 @@ public sealed partial class DeliveryPolicy(
         }
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested && !FailureClassifier.IsTransient(ex))
         {
-            await IsolatePoisonAsync(consumer, delivery, good, cancellationToken);
+            await IsolatePoisonAsync(consumer, deliveries, good, cancellationToken);
         }
     }
 
@@ -95,7 +106,7 @@ public sealed partial class DeliveryPolicy(
     /// Retries an apply with jittered exponential backoff while holding the delivery with in-progress acks: transient
     /// failures always, permanent ones while <paramref name="retryPermanent"/> says so.
     /// </summary>
-    private ResiliencePipeline HoldingRetry(IQueueConsumer consumer, QueueDelivery delivery, int entries, Func<bool> retryPermanent, CancellationToken cancellationToken) =>
+    private ResiliencePipeline HoldingRetry(IQueueConsumer consumer, IReadOnlyList<QueueDelivery> deliveries, int entries, Func<bool> retryPermanent, CancellationToken cancellationToken) =>
         new ResiliencePipelineBuilder().AddRetry(new RetryStrategyOptions
         {
             BackoffType = DelayBackoffType.Exponential,
@@ -109,23 +120,26 @@ public sealed partial class DeliveryPolicy(
             OnRetry = async args =>
             {
                 LogApplyFailed(args.Outcome.Exception!, ConsumerName, entries, FailureClassifier.IsTransient(args.Outcome.Exception!));
-                await KeepAliveAsync(consumer, delivery, cancellationToken);
+                await KeepAliveAsync(consumer, deliveries, cancellationToken);
             },
         }).Build();
 
     /// <summary>
-    /// Extends the delivery's ack deadline. A queue that cannot take it now must not end the hold: at worst the
+    /// Extends the deliveries' ack deadlines. A queue that cannot take it now must not end the hold: at worst the
     /// delivery comes again (to this or another processor), and applying it twice is harmless.
     /// </summary>
-    private async Task KeepAliveAsync(IQueueConsumer consumer, QueueDelivery delivery, CancellationToken cancellationToken)
+    private async Task KeepAliveAsync(IQueueConsumer consumer, IReadOnlyList<QueueDelivery> deliveries, CancellationToken cancellationToken)
     {
-        try
+        foreach (var delivery in deliveries)
         {
-            await consumer.KeepAliveAsync(delivery, cancellationToken);
-        }
-        catch (Exception ex) when (!cancellationToken.IsCancellationRequested && FailureClassifier.IsTransient(ex))
-        {
-            LogKeepAliveFailed(ex, ConsumerName);
+            try
+            {
+                await consumer.KeepAliveAsync(delivery, cancellationToken);
+            }
+            catch (Exception ex) when (!cancellationToken.IsCancellationRequested && FailureClassifier.IsTransient(ex))
+            {
+                LogKeepAliveFailed(ex, ConsumerName);
+            }
         }
     }
 
@@ -141,9 +155,9 @@ public sealed partial class DeliveryPolicy(
     /// backoff) and retried for as long as that lasts, also on a last delivery. Transient failures are retried here,
     /// holding the delivery, rather than left to a redelivery that may never come.
     /// </summary>
-    private async Task IsolatePoisonAsync(IQueueConsumer consumer, QueueDelivery delivery, List<QueueEntry> entries, CancellationToken cancellationToken)
+    private async Task IsolatePoisonAsync(IQueueConsumer consumer, IReadOnlyList<QueueDelivery> deliveries, List<QueueEntry> entries, CancellationToken cancellationToken)
     {
-        var transientRetry = HoldingRetry(consumer, delivery, 1, retryPermanent: () => false, cancellationToken);
+        var transientRetry = HoldingRetry(consumer, deliveries, 1, retryPermanent: () => false, cancellationToken);
         foreach (var entry in entries)
         {
             var failuresWithWorkingStore = 0;
@@ -160,7 +174,7 @@ public sealed partial class DeliveryPolicy(
                     if (!await StoreAcceptsWritesAsync(cancellationToken))
                     {
                         LogHeldForStore(ex, ConsumerName, entry.Id);
-                        await HoldAsync(consumer, delivery, held++, cancellationToken);
+                        await HoldAsync(consumer, deliveries, held++, cancellationToken);
                         failuresWithWorkingStore = 0;
                         continue;
                     }
@@ -172,7 +186,7 @@ public sealed partial class DeliveryPolicy(
                         continue;
                     }
 
-                    await DeadLetterAsync(consumer, delivery, entry, $"{ex.GetType().Name}: {ex.Message}", cancellationToken);
+                    await DeadLetterAsync(consumer, deliveries, entry, $"{ex.GetType().Name}: {ex.Message}", cancellationToken);
                     break;
                 }
             }
@@ -195,9 +209,9 @@ public sealed partial class DeliveryPolicy(
     }
 
     /// <summary>Waits out a store-state failure with capped, jittered exponential backoff, holding the delivery.</summary>
-    private async Task HoldAsync(IQueueConsumer consumer, QueueDelivery delivery, int attempt, CancellationToken cancellationToken)
+    private async Task HoldAsync(IQueueConsumer consumer, IReadOnlyList<QueueDelivery> deliveries, int attempt, CancellationToken cancellationToken)
     {
-        await KeepAliveAsync(consumer, delivery, cancellationToken);
+        await KeepAliveAsync(consumer, deliveries, cancellationToken);
         var capped = Math.Min(options.MaxBackoff.TotalMilliseconds, 100 * Math.Pow(2, Math.Min(attempt, 16)));
         var delay = TimeSpan.FromMilliseconds(capped * (0.5 + (Random.Shared.NextDouble() / 2)));
         await Task.Delay(delay, time, cancellationToken);
@@ -207,7 +221,7 @@ public sealed partial class DeliveryPolicy(
     /// Records a dead letter. The queue failing to take it (transient) is retried while holding the delivery: giving up
     /// would leave the entry neither applied nor dead-lettered, and on a last delivery nothing would bring it back.
     /// </summary>
-    private async Task DeadLetterAsync(IQueueConsumer consumer, QueueDelivery delivery, QueueEntry entry, string reason, CancellationToken cancellationToken)
+    private async Task DeadLetterAsync(IQueueConsumer consumer, IReadOnlyList<QueueDelivery> deliveries, QueueEntry entry, string reason, CancellationToken cancellationToken)
     {
         LogDeadLettered(ConsumerName, entry.Id, reason);
         var attempt = 0;
@@ -221,7 +235,7 @@ public sealed partial class DeliveryPolicy(
             catch (Exception ex) when (!cancellationToken.IsCancellationRequested && FailureClassifier.IsTransient(ex))
             {
                 LogDeadLetterFailed(ex, ConsumerName, entry.Id);
-                await HoldAsync(consumer, delivery, attempt++, cancellationToken);
+                await HoldAsync(consumer, deliveries, attempt++, cancellationToken);
             }
         }
 

@@ -11,12 +11,12 @@ using ViewingHistory.Store.Sharding;
 namespace ViewingHistory.Pipeline.Processing;
 
 /// <summary>
-/// Drains one durable consumer into one store (DESIGN.md principles 3–5). A receive loop fetches deliveries
-/// (up to <see cref="ProcessorOptions.MaxBatchEvents"/> events or <see cref="ProcessorOptions.MaxBatchWait"/>)
-/// into a small bounded channel, so the next batch is read while the current one is written. Each delivery is
-/// split by a stable hash of memberId among the workers, reduced in memory per session, and applied by each
-/// worker in one store transaction; one member's rows are never written by two workers at once. What happens when an
-/// apply fails is the <see cref="DeliveryPolicy"/>'s; the delivery is acknowledged once the policy has settled every
+/// Drains one durable consumer into one store (DESIGN.md principles 3–5). A receive loop reads deliveries while the
+/// current apply runs, up to <see cref="ProcessorOptions.MaxBatchEvents"/> events in all; the next apply takes every
+/// delivery read so far as one group, so it holds what arrived during the apply before it. The group's events are
+/// split by a stable hash of memberId among the workers, reduced in memory per session, and applied by each worker in
+/// one store transaction; one member's rows are never written by two workers at once. What happens when an apply fails
+/// is the <see cref="DeliveryPolicy"/>'s; each delivery of the group is acknowledged once the policy has settled every
 /// entry (applied, or dead-lettered), that is only after every worker's transaction committed.
 /// </summary>
 public sealed partial class HistoryProcessor
@@ -32,9 +32,11 @@ public sealed partial class HistoryProcessor
     private readonly IDeadLetterQueue _deadLetters;
     private ShardedApply? _sharded;
     private readonly ErasureFilter _erasures = new();
-    // One delivery read ahead, taken only once the previous one left the channel (see ReceiveLoopAsync).
-    private readonly Channel<QueueDelivery> _deliveries = Channel.CreateBounded<QueueDelivery>(
-        new BoundedChannelOptions(1) { SingleReader = true, SingleWriter = true });
+    // The deliveries read while an apply runs (bounded by _pendingEvents, see ReceiveLoopAsync), with their event counts.
+    private readonly Channel<(QueueDelivery Delivery, int Events)> _deliveries = Channel.CreateUnbounded<(QueueDelivery, int)>(
+        new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+    private readonly SemaphoreSlim _taken = new(0);
+    private int _pendingEvents;
 
     /// <summary>A processor of <paramref name="target"/>; its dead letters go to <paramref name="deadLetters"/>.</summary>
     public HistoryProcessor(
@@ -77,10 +79,29 @@ public sealed partial class HistoryProcessor
             : null;
         _sharded = sharded;
         var receiving = ReceiveLoopAsync(consumer, stopping);
-        await foreach (var delivery in _deliveries.Reader.ReadAllAsync(drain))
+        var group = new List<QueueDelivery>();
+        while (await _deliveries.Reader.WaitToReadAsync(drain))
         {
-            await _policy.SettleAsync(consumer, delivery, drain);
-            await (sharded is null ? consumer.AckAsync(delivery, drain).AsTask() : sharded.SettledAsync(delivery, drain));
+            // Everything read so far goes into this apply: what arrived while the previous one ran.
+            group.Clear();
+            var events = 0;
+            while (events < _options.MaxBatchEvents && _deliveries.Reader.TryRead(out var read))
+            {
+                group.Add(read.Delivery);
+                events += read.Events;
+            }
+
+            Interlocked.Add(ref _pendingEvents, -events);
+            if (_taken.CurrentCount == 0)
+            {
+                _taken.Release(); // a signal, not a count: only this loop releases, so it never passes 1
+            }
+
+            await _policy.SettleAsync(consumer, group, drain);
+            foreach (var delivery in group)
+            {
+                await (sharded is null ? consumer.AckAsync(delivery, drain).AsTask() : sharded.SettledAsync(delivery, drain));
+            }
         }
 
         await receiving;
@@ -94,19 +115,28 @@ public sealed partial class HistoryProcessor
             {
                 await _control.WaitWhilePausedAsync(Timeout.InfiniteTimeSpan, _time, stopping);
 
-                // Read only when the channel has room: a delivery taken while another already waits would sit there
-                // too, small (what had arrived so far) and late. Waiting lets the log gather what arrives during the
-                // current apply into the next delivery: fewer, fuller transactions when busy, and less queued ahead of
-                // an event (end-to-end latency; with room for 2 and one held, 3 deliveries waited in front of it).
-                if (!await _deliveries.Writer.WaitToWriteAsync(stopping))
+                // Read while the current apply runs, so the next one starts with what arrived meanwhile (end-to-end
+                // latency: a delivery read once, at the start of an apply, and applied after it, waited two applies
+                // and a half; read until the next apply starts, one and a half), but at most MaxBatchEvents ahead. With
+                // something already read, wait up to MaxBatchWait (or until the apply takes it) before reading again:
+                // a busy log is read in fuller deliveries, not one per entry appended.
+                var pending = Volatile.Read(ref _pendingEvents);
+                if (pending >= _options.MaxBatchEvents)
                 {
-                    break;
+                    await _taken.WaitAsync(stopping);
+                    continue;
+                }
+
+                if (pending > 0)
+                {
+                    await _taken.WaitAsync(_options.MaxBatchWait, stopping);
+                    pending = Volatile.Read(ref _pendingEvents);
                 }
 
                 QueueDelivery delivery;
                 try
                 {
-                    delivery = await consumer.ReceiveAsync(_options.MaxBatchEvents, _options.MaxBatchWait, stopping);
+                    delivery = await consumer.ReceiveAsync(_options.MaxBatchEvents - pending, _options.MaxBatchWait, stopping);
                 }
                 catch (Exception ex) when (!stopping.IsCancellationRequested && FailureClassifier.IsTransient(ex))
                 {
@@ -117,7 +147,9 @@ public sealed partial class HistoryProcessor
 
                 if (delivery.Entries.Count > 0)
                 {
-                    await _deliveries.Writer.WriteAsync(delivery, stopping);
+                    var events = delivery.EventCount;
+                    Interlocked.Add(ref _pendingEvents, events);
+                    _deliveries.Writer.TryWrite((delivery, events)); // unbounded: never refused while not completed
                 }
             }
         }
