@@ -125,8 +125,14 @@ public sealed class Report(string directory, string command, bool quick)
         }
 
         // What the figures mean, what changed because of them and what limits remain: written by hand in NOTES.md
-        // (the program cannot know it), kept with the figures it reads.
+        // (the program cannot know it), kept with the figures it reads. A run into another directory (--out) takes the
+        // repository's NOTES.md, so that its RESULTS.md can replace the repository's without losing them.
         var notes = Path.Combine(Directory, "NOTES.md");
+        if (!File.Exists(notes))
+        {
+            notes = Path.Combine(Suite.FindBenchmarksDirectory(), "NOTES.md");
+        }
+
         if (File.Exists(notes))
         {
             sb.AppendLine(File.ReadAllText(notes).TrimEnd());

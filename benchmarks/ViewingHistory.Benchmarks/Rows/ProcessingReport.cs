@@ -53,7 +53,8 @@ public static class ProcessingReport
         }
 
         sb.AppendLine();
-        sb.AppendLine("Steady stream (open loop, 100-event requests, default settings), starting at 0.9 × the store's drain rate and stepping down by 0.75 until the lag stays bounded (below 2 s of events at the end):");
+        var warm = string.Join(", ", p.WarmSeconds.Select(w => $"{w.Key} {F(w.Value)} s"));
+        sb.AppendLine($"Steady stream (open loop, 100-event requests, default settings) on a warmed server (open-loop slices at half the first rate until the tiered JIT used under 5 % of a core and the processor kept up, then the lag drained: {warm}), starting at 0.9 × the store's drain rate, stepping down by 0.8 until the lag stays bounded (below 2 s of events at the end, and at least 97 % of the ingested events processed), then halving the gap to the lowest rate that was not, to 1,000 events/s (at most 5 steps):");
         sb.AppendLine();
         sb.AppendLine("| store | offered events/s | seconds | ingested events/s | processed events/s | processed rows/s | events per row write | lag end | lag max | errors | bounded | **rows/s ÷ contract** | events/s ÷ one-row | load |");
         sb.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|");
@@ -68,8 +69,20 @@ public static class ProcessingReport
         {
             if (!double.IsNaN(sustained))
             {
-                var coalescing = p.Steadies.Where(s => s.Store == store).Select(s => s.R.Coalescing).LastOrDefault(1);
-                sb.AppendLine($"**Sustained capacity ({store}, {p.Name}): {F(sustained)} events/s ≈ {F(sustained / coalescing)} session rows/s = {F(sustained / coalescing / p.Contract(store), 2)} × the contract-writes ceiling** (target ≥ 0.5); {F(sustained / p.OneRow(store), 2)} × the one-row ceiling.");
+                // The ratio is of what the processor wrote at that step, not of the rate offered. Issue 14's goal is the
+                // realistic workload's; the heartbeat-heavy one coalesces, so its rows per second say less.
+                var target = p.Name == "realistic" ? "target ≥ 0.5" : "for comparison: the ≥ 0.5 target is the realistic workload's";
+                var step = p.Steadies.Where(s => s.Store == store && s.R.Bounded).MaxBy(s => s.R.Rate)?.R;
+                if (step is null)
+                {
+                    sb.AppendLine($"**Sustained capacity ({store}, {p.Name}): no step kept the lag bounded** (taken as {F(sustained)} events/s for the rows that follow).");
+                }
+                else
+                {
+                    var rows = step.ProcessedPerSecond / step.Coalescing;
+                    sb.AppendLine($"**Sustained capacity ({store}, {p.Name}): {F(sustained)} events/s offered, {F(step.ProcessedPerSecond)} processed ≈ {F(rows)} session rows/s = {F(rows / p.Contract(store), 2)} × the contract-writes ceiling** ({target}); {F(step.ProcessedPerSecond / p.OneRow(store), 2)} × the one-row ceiling.");
+                }
+
                 sb.AppendLine();
             }
         }

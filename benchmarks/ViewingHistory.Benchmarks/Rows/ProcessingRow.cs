@@ -26,7 +26,7 @@ public static class ProcessingRow
 
     public sealed record Part(
         string Key, string Name, int Active, Ceilings Ceilings, StoreApply.Result ApplySqlite, StoreApply.Result ApplyPostgres,
-        List<Backlog> Backlogs, List<Steady> Steadies, double SustainedSqlite, double SustainedPostgres)
+        List<Backlog> Backlogs, List<Steady> Steadies, double SustainedSqlite, double SustainedPostgres, Dictionary<string, double> WarmSeconds)
     {
         public double Contract(string store) => store == "SQLite" ? Ceilings.ContractSqlite : Ceilings.ContractPostgres;
 
@@ -114,31 +114,54 @@ public static class ProcessingRow
         // Sustained capacity (DESIGN.md): the highest offered rate at which the lag stays bounded with processors running.
         var steadies = new List<Steady>();
         var sustained = new Dictionary<string, double>();
+        var warmSeconds = new Dictionary<string, double>();
         foreach (var store in steadyStores)
         {
             var settings = store == "PostgreSQL" ? new[] { ("Store:Kind", "postgres"), ("Store:ConnectionString", await pg.CreateDatabaseAsync("steady")) } : [];
             await using var server = await Children.StartServerAsync(suite.NewDataDir("steady"), settings);
             var rate = Math.Round(results.Where(b => b.Store == store).Select(b => b.R.DrainEventsPerSecond).DefaultIfEmpty(20_000).Max() * 0.9 / 1000) * 1000;
             rate = double.IsFinite(rate) && rate > 0 ? rate : 10_000;
-            for (var attempt = 0; attempt < 3; attempt++)
+            // Measured warm: the sustained rate is the steady state's; a fresh process's first seconds are row 9's.
+            warmSeconds[store] = (await Drain.WarmAsync(server, rate * 0.5, $"{key[0]}w{store[0]}", active, suite.Seconds(30, 60))).Seconds;
+
+            // Down by 0.8 from 0.9 x the drain rate until the lag stays bounded, then halving the gap to the lowest
+            // rate that was not (to 1,000 events/s), at most 5 steps.
+            double? bounded = null, unbounded = null;
+            for (var attempt = 0; attempt < 5; attempt++)
             {
                 var r = await Drain.SteadyAsync(server, rate, suite.Seconds(10, 60), $"{key[0]}s{store[0]}{attempt}", active);
                 steadies.Add(new Steady(store, r));
                 if (r.Bounded)
                 {
+                    bounded = Math.Max(bounded ?? 0, rate);
+                }
+                else
+                {
+                    unbounded = Math.Min(unbounded ?? double.MaxValue, rate);
+                    await Drain.SettleAsync(server, TimeSpan.FromSeconds(120));
+                }
+
+                if (bounded is not { } low)
+                {
+                    rate = Math.Round(rate * 0.8 / 1000) * 1000;
+                    continue;
+                }
+
+                var middle = unbounded is { } high ? Math.Round((low + high) / 2 / 1000) * 1000 : low;
+                if (middle <= low || middle >= unbounded)
+                {
                     break;
                 }
 
-                await Drain.SettleAsync(server, TimeSpan.FromSeconds(120));
-                rate = Math.Round(rate * 0.75 / 1000) * 1000;
+                rate = middle;
             }
 
             var mine = steadies.Where(s => s.Store == store).ToList();
-            sustained[store] = mine.LastOrDefault(s => s.R.Bounded)?.R.Rate ?? mine[^1].R.Rate * 0.75;
+            sustained[store] = bounded ?? mine[^1].R.Rate * 0.8;
         }
 
         var ceilings = new Ceilings(oneRowSqlite, oneRowPostgres, Math.Max(contractSqlite, contractSqliteAgain), contractPostgres, contractSqlite, load);
-        return new Part(key, name, active, ceilings, applySqlite, applyPostgres, results, steadies, sustained.GetValueOrDefault("SQLite", double.NaN), sustained.GetValueOrDefault("PostgreSQL", double.NaN));
+        return new Part(key, name, active, ceilings, applySqlite, applyPostgres, results, steadies, sustained.GetValueOrDefault("SQLite", double.NaN), sustained.GetValueOrDefault("PostgreSQL", double.NaN), warmSeconds);
     }
 
     private static double Bytes(string dir, string pattern) =>
