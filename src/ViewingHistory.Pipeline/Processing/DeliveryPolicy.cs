@@ -34,26 +34,28 @@ public sealed partial class DeliveryPolicy(
     private string ConsumerName => target.ConsumerName;
 
     /// <summary>
-    /// Applies or dead-letters every entry of <paramref name="delivery"/>, keeping it alive on <paramref name="consumer"/>
-    /// while it is retried. Throws only when <paramref name="cancellationToken"/> fires (the delivery then comes again).
-    /// </summary>
-    public Task SettleAsync(IQueueConsumer consumer, QueueDelivery delivery, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(delivery);
-        return SettleAsync(consumer, [delivery], cancellationToken);
-    }
-
-    /// <summary>
     /// Applies or dead-letters every entry of <paramref name="deliveries"/>, in their order and together (one apply), keeping
     /// them all alive on <paramref name="consumer"/> while they are retried. Throws only when
     /// <paramref name="cancellationToken"/> fires (the deliveries then come again).
     /// </summary>
-    public async Task SettleAsync(IQueueConsumer consumer, IReadOnlyList<QueueDelivery> deliveries, CancellationToken cancellationToken)
+    public Task SettleAsync(IQueueConsumer consumer, IReadOnlyList<QueueDelivery> deliveries, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(deliveries);
+        return SettleAsync(consumer, [.. deliveries.SelectMany(d => d.Entries)], deliveries, cancellationToken);
+    }
+
+    /// <summary>
+    /// Applies or dead-letters every one of <paramref name="entries"/> (one apply), keeping <paramref name="deliveries"/>,
+    /// those that hold them, alive on <paramref name="consumer"/> while they are retried. Throws only when
+    /// <paramref name="cancellationToken"/> fires (the deliveries then come again).
+    /// </summary>
+    public async Task SettleAsync(IQueueConsumer consumer, IReadOnlyList<QueueEntry> entries, IReadOnlyList<QueueDelivery> deliveries, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(consumer);
+        ArgumentNullException.ThrowIfNull(entries);
         ArgumentNullException.ThrowIfNull(deliveries);
-        var good = new List<QueueEntry>(deliveries.Sum(d => d.Entries.Count));
-        foreach (var entry in deliveries.SelectMany(d => d.Entries))
+        var good = new List<QueueEntry>(entries.Count);
+        foreach (var entry in entries)
         {
             if (entry.Batch is null)
             {

@@ -197,12 +197,22 @@ internal sealed partial class ShardBacklog : IAsyncDisposable
 
         foreach (var part in parts)
         {
-            if (_findDelivery(part.Entries[0]) is not { } delivery)
+            // A part holds the entries of every delivery its processor applied together: all are kept alive meanwhile.
+            var deliveries = new List<QueueDelivery>();
+            foreach (var entry in part.Entries)
             {
-                return false; // its processor has not handed the delivery over yet: next round
+                if (_findDelivery(entry) is not { } delivery)
+                {
+                    return false; // its processor has not handed the delivery over yet: next round
+                }
+
+                if (!deliveries.Contains(delivery))
+                {
+                    deliveries.Add(delivery);
+                }
             }
 
-            await _policy.SettleAsync(_consumer, new QueueDelivery(part.Entries, delivery.Token), cancellationToken);
+            await _policy.SettleAsync(_consumer, part.Entries, deliveries, cancellationToken);
         }
 
         return true;
