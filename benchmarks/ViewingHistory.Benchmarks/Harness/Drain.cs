@@ -123,10 +123,10 @@ public static class Drain
         var phases = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{eventsPerSecond / 100:F1}:3");
         for (var slice = 1; clock.Elapsed < max; slice++)
         {
-            var jit = ServerCost.Threads(server.Pid).GetValueOrDefault(".NET Tiered Com");
+            var jit = ServerCost.JitTicks(server.Pid);
             var started = clock.Elapsed;
             first = (await Children.LoadAsync(server.BaseAddress, phases, 100, run, first: first, active: active)).NextEvent;
-            var jitShare = (ServerCost.Threads(server.Pid).GetValueOrDefault(".NET Tiered Com") - jit) * ServerCost.TickMicroseconds / (clock.Elapsed - started).TotalMicroseconds;
+            var jitShare = (ServerCost.JitTicks(server.Pid) - jit) * ServerCost.TickMicroseconds / (clock.Elapsed - started).TotalMicroseconds;
             var lag = (await Metrics.ScrapeAsync(server.BaseAddress, clock)).Lag;
             if (slice >= 2 && jitShare < 0.05 && lag < eventsPerSecond)
             {

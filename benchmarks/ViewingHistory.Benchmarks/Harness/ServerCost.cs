@@ -116,6 +116,9 @@ public static class ServerCost
         return result;
     }
 
+    /// <summary>CPU ticks of the runtime's background tiered-compilation thread of <paramref name="pid"/>.</summary>
+    internal static long JitTicks(int pid) => Threads(pid).GetValueOrDefault(".NET Tiered Com");
+
     /// <summary>utime + stime of the whole process <paramref name="pid"/> in clock ticks (0 if it is gone).</summary>
     internal static long Ticks(int pid)
     {

@@ -124,10 +124,10 @@ public static class IngestRow
         var previous = double.NaN;
         for (var slice = 1; clock.Elapsed < max; slice++)
         {
-            var jit = JitTicks(pid);
+            var jit = ServerCost.JitTicks(pid);
             var started = clock.Elapsed;
             var rate = (await Wrk.RunAsync(url, events, Connections, TimeSpan.FromSeconds(2))).RequestsPerSecond;
-            var jitShare = (JitTicks(pid) - jit) * ServerCost.TickMicroseconds / (clock.Elapsed - started).TotalMicroseconds;
+            var jitShare = (ServerCost.JitTicks(pid) - jit) * ServerCost.TickMicroseconds / (clock.Elapsed - started).TotalMicroseconds;
             if (slice >= 3 && Math.Abs(rate - previous) <= 0.1 * Math.Max(rate, previous) && jitShare < 0.05)
             {
                 break;
@@ -138,9 +138,6 @@ public static class IngestRow
 
         return clock.Elapsed.TotalSeconds;
     }
-
-    /// <summary>CPU ticks of the runtime's background tiered-compilation thread.</summary>
-    private static long JitTicks(int pid) => ServerCost.Threads(pid).GetValueOrDefault(".NET Tiered Com");
 
     /// <summary>Waits (bounded) until the server's processors have drained what earlier lines left in the queue.</summary>
     private static async Task WaitForDrainAsync(ViewingHistory.Testing.ServerProcess server, TimeSpan max)
