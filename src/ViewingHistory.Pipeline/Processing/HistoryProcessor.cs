@@ -32,11 +32,6 @@ public sealed partial class HistoryProcessor
     private readonly IDeadLetterQueue _deadLetters;
     private ShardedApply? _sharded;
     private readonly ErasureFilter _erasures = new();
-    // The deliveries read while an apply runs (bounded by _pendingEvents, see ReceiveLoopAsync), with their event counts.
-    private readonly Channel<(QueueDelivery Delivery, int Events)> _deliveries = Channel.CreateUnbounded<(QueueDelivery, int)>(
-        new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
-    private readonly SemaphoreSlim _taken = new(0);
-    private int _pendingEvents;
 
     /// <summary>A processor of <paramref name="target"/>; its dead letters go to <paramref name="deadLetters"/>.</summary>
     public HistoryProcessor(
@@ -78,36 +73,58 @@ public sealed partial class HistoryProcessor
             ? new ShardedApply(_target, shards, _erasures, consumer, _deadLetters, _options, _metrics, _time, _logger)
             : null;
         _sharded = sharded;
-        var receiving = ReceiveLoopAsync(consumer, stopping);
-        var group = new List<QueueDelivery>();
-        while (await _deliveries.Reader.WaitToReadAsync(drain))
+        // Per run: when this run fails, the supervisor runs it again on a fresh consumer, and nothing read by this
+        // one (nor its receive loop, which ends with it) may reach the next.
+        var readAhead = new ReadAhead();
+        using var ended = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+        var receiving = ReceiveLoopAsync(consumer, readAhead, ended.Token);
+        try
         {
-            // Everything read so far goes into this apply: what arrived while the previous one ran.
-            group.Clear();
-            var events = 0;
-            while (events < _options.MaxBatchEvents && _deliveries.Reader.TryRead(out var read))
+            var group = new List<QueueDelivery>();
+            while (await readAhead.Deliveries.Reader.WaitToReadAsync(drain))
             {
-                group.Add(read.Delivery);
-                events += read.Events;
-            }
+                // Everything read so far goes into this apply: what arrived while the previous one ran.
+                group.Clear();
+                var events = 0;
+                while (events < _options.MaxBatchEvents && readAhead.Deliveries.Reader.TryRead(out var read))
+                {
+                    group.Add(read.Delivery);
+                    events += read.Events;
+                }
 
-            Interlocked.Add(ref _pendingEvents, -events);
-            if (_taken.CurrentCount == 0)
-            {
-                _taken.Release(); // a signal, not a count: only this loop releases, so it never passes 1
-            }
+                Interlocked.Add(ref readAhead.PendingEvents, -events);
+                if (readAhead.Taken.CurrentCount == 0)
+                {
+                    readAhead.Taken.Release(); // a signal, not a count: only this loop releases, so it never passes 1
+                }
 
-            await _policy.SettleAsync(consumer, group, drain);
-            foreach (var delivery in group)
-            {
-                await (sharded is null ? consumer.AckAsync(delivery, drain).AsTask() : sharded.SettledAsync(delivery, drain));
+                await _policy.SettleAsync(consumer, group, drain);
+                foreach (var delivery in group)
+                {
+                    await (sharded is null ? consumer.AckAsync(delivery, drain).AsTask() : sharded.SettledAsync(delivery, drain));
+                }
             }
         }
-
-        await receiving;
+        finally
+        {
+            await ended.CancelAsync();
+            await receiving;
+        }
     }
 
-    private async Task ReceiveLoopAsync(IQueueConsumer consumer, CancellationToken stopping)
+    /// <summary>The deliveries one run read ahead of its applies (bounded by <see cref="PendingEvents"/>), with their event counts.</summary>
+    private sealed class ReadAhead
+    {
+        public Channel<(QueueDelivery Delivery, int Events)> Deliveries { get; } = Channel.CreateUnbounded<(QueueDelivery, int)>(
+            new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+
+        /// <summary>Released when the applies take what was read.</summary>
+        public SemaphoreSlim Taken { get; } = new(0);
+
+        public int PendingEvents;
+    }
+
+    private async Task ReceiveLoopAsync(IQueueConsumer consumer, ReadAhead readAhead, CancellationToken stopping)
     {
         try
         {
@@ -120,17 +137,17 @@ public sealed partial class HistoryProcessor
                 // and a half; read until the next apply starts, one and a half), but at most MaxBatchEvents ahead. With
                 // something already read, wait up to MaxBatchWait (or until the apply takes it) before reading again:
                 // a busy log is read in fuller deliveries, not one per entry appended.
-                var pending = Volatile.Read(ref _pendingEvents);
+                var pending = Volatile.Read(ref readAhead.PendingEvents);
                 if (pending >= _options.MaxBatchEvents)
                 {
-                    await _taken.WaitAsync(stopping);
+                    await readAhead.Taken.WaitAsync(stopping);
                     continue;
                 }
 
                 if (pending > 0)
                 {
-                    await _taken.WaitAsync(_options.MaxBatchWait, stopping);
-                    pending = Volatile.Read(ref _pendingEvents);
+                    await readAhead.Taken.WaitAsync(_options.MaxBatchWait, stopping);
+                    pending = Volatile.Read(ref readAhead.PendingEvents);
                 }
 
                 QueueDelivery delivery;
@@ -148,8 +165,8 @@ public sealed partial class HistoryProcessor
                 if (delivery.Entries.Count > 0)
                 {
                     var events = delivery.EventCount;
-                    Interlocked.Add(ref _pendingEvents, events);
-                    _deliveries.Writer.TryWrite((delivery, events)); // unbounded: never refused while not completed
+                    Interlocked.Add(ref readAhead.PendingEvents, events);
+                    readAhead.Deliveries.Writer.TryWrite((delivery, events)); // unbounded: never refused while not completed
                 }
             }
         }
@@ -158,7 +175,7 @@ public sealed partial class HistoryProcessor
         }
         finally
         {
-            _deliveries.Writer.TryComplete();
+            readAhead.Deliveries.Writer.TryComplete();
         }
     }
 
