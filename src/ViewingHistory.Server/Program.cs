@@ -6,7 +6,7 @@ using ViewingHistory.Server.Hosting;
 WebApplication app;
 try
 {
-    var builder = WebApplication.CreateBuilder(args);
+    var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = ContentRoot.Default(args) });
     builder.AddViewingHistory();
     app = builder.Build();
     app.MapViewingHistory();

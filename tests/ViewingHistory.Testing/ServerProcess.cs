@@ -49,12 +49,18 @@ public sealed class ServerProcess : IAsyncDisposable
     /// <summary>
     /// Starts the server and waits until <c>/health/ready</c> answers 200. <paramref name="environment"/> adds
     /// variables (runtime knobs such as <c>DOTNET_TieredPGO</c>); <paramref name="dll"/> runs another build of the server
-    /// (a ReadyToRun publish, for the benchmarks) instead of the one beside the tests.
+    /// (a ReadyToRun publish, for the benchmarks) instead of the one beside the tests; <paramref name="workingDirectory"/>
+    /// starts it somewhere else than the tests' own directory.
     /// </summary>
     public static async Task<ServerProcess> StartAsync(
-        IReadOnlyDictionary<string, string> settings, int? port = null, TimeSpan? readyTimeout = null, IReadOnlyDictionary<string, string>? environment = null, string? dll = null)
+        IReadOnlyDictionary<string, string> settings,
+        int? port = null,
+        TimeSpan? readyTimeout = null,
+        IReadOnlyDictionary<string, string>? environment = null,
+        string? dll = null,
+        string? workingDirectory = null)
     {
-        var server = Launch(settings, port, environment, dll);
+        var server = Launch(settings, port, environment, dll, workingDirectory);
         try
         {
             await server.WaitReadyAsync(readyTimeout ?? TimeSpan.FromSeconds(60));
@@ -69,7 +75,12 @@ public sealed class ServerProcess : IAsyncDisposable
     }
 
     /// <summary>Starts the server without waiting for it to be ready: for tests that kill it while it is still starting (recovering its log, opening its store).</summary>
-    public static ServerProcess Launch(IReadOnlyDictionary<string, string> settings, int? port = null, IReadOnlyDictionary<string, string>? environment = null, string? dll = null)
+    public static ServerProcess Launch(
+        IReadOnlyDictionary<string, string> settings,
+        int? port = null,
+        IReadOnlyDictionary<string, string>? environment = null,
+        string? dll = null,
+        string? workingDirectory = null)
     {
         var p = port ?? FreePort.Next();
         var info = new ProcessStartInfo("dotnet")
@@ -77,6 +88,7 @@ public sealed class ServerProcess : IAsyncDisposable
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
+            WorkingDirectory = workingDirectory ?? string.Empty,
         };
         info.ArgumentList.Add(dll ?? ServerDll());
         info.ArgumentList.Add("--urls");
