@@ -28,7 +28,8 @@ internal static class IngestEndpoints
         return v1;
     }
 
-    private static async Task<IResult> IngestAsync(HttpContext http, IngestPipeline pipeline, VhMetrics metrics, TimeProvider time, ILoggerFactory loggers, CancellationToken cancellationToken)
+    /// <summary>The endpoint, also run by <see cref="IngestFastPath"/> for the requests it takes.</summary>
+    internal static async Task<IResult> IngestAsync(HttpContext http, IngestPipeline pipeline, VhMetrics metrics, TimeProvider time, ILoggerFactory loggers, CancellationToken cancellationToken)
     {
         if (!IsJson(http.Request.ContentType))
         {
@@ -101,7 +102,7 @@ internal static class IngestEndpoints
 
     private static IResult TooLarge() => Problems.Status(StatusCodes.Status413PayloadTooLarge, "Payload too large", "The body may be at most 1 MiB.");
 
-    private static bool IsJson(string? contentType) =>
+    internal static bool IsJson(string? contentType) =>
         MediaTypeHeaderValue.TryParse(contentType, out var media) &&
         media.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase);
 

@@ -187,6 +187,12 @@ internal static class ViewingHistoryHostingExtensions
         _ = app.Services.GetRequiredService<ReadinessMetrics>();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        if (roles.HasFlag(ServiceRoles.Ingest))
+        {
+            // Before the generic authentication, authorization and rate limiting: the common ingest request skips them.
+            app.UseMiddleware<IngestFastPath>();
+        }
+
         if (roles.HasFlag(ServiceRoles.Api))
         {
             app.UseWebPages();
