@@ -30,7 +30,8 @@ internal sealed class IngestFastPath(
 
     public async Task InvokeAsync(HttpContext http)
     {
-        if (!Takes(http, credentials) || options.Current.RateLimitPerSecond > 0 || !limiter.TryEnter())
+        // The rate limit first: with one set, every request goes down the pipeline, and its key is not hashed twice.
+        if (options.Current.RateLimitPerSecond > 0 || !Takes(http, credentials) || !limiter.TryEnter())
         {
             await next(http);
             return;
