@@ -70,8 +70,10 @@ public sealed class IngestFastPathTests
         // The real binary: Kestrel's raw request target, which the in-process test server does not give as Kestrel does.
         using var fastData = new TempDirectory("vh-fast-path");
         using var fullData = new TempDirectory("vh-full-path");
-        await using var fast = await ServerProcess.StartAsync(Settings(fastData.Path));
-        await using var full = await ServerProcess.StartAsync(Settings(fullData.Path, ("Ingest:RateLimitPerSecond", "1000000")));
+        var limited = TestCredentials.ServerSettings(fullData.Path);
+        limited["Ingest:RateLimitPerSecond"] = "1000000";
+        await using var fast = await ServerProcess.StartAsync(TestCredentials.ServerSettings(fastData.Path));
+        await using var full = await ServerProcess.StartAsync(limited);
 
         var valid = Ev.Batch(Ev.Make("m-fast", "t1", id: "fast-1"), Ev.Make("m-fast", "t2", id: "fast-2"));
         var cases = new (string Name, string Path, string Body, string? Credential, string ContentType)[]
@@ -102,23 +104,6 @@ public sealed class IngestFastPathTests
         var fastItems = await new ContractClient(fast.Client, eventuallyConsistent: true).ReadUntilAsync("m-fast", items => items.Count == 2, "the fast path's two titles");
         var fullItems = await new ContractClient(full.Client, eventuallyConsistent: true).ReadUntilAsync("m-fast", items => items.Count == 2, "the pipeline's two titles");
         Assert.Equal(ContractClient.Canonical(fullItems), ContractClient.Canonical(fastItems));
-    }
-
-    private static Dictionary<string, string> Settings(string dataDir, params (string Key, string Value)[] more)
-    {
-        var settings = new Dictionary<string, string>
-        {
-            ["DataDir"] = dataDir,
-            ["Auth:IngestKeys:0"] = TestCredentials.IngestKey,
-            ["Auth:ServiceKeys:0"] = TestCredentials.ServiceKey,
-            ["Auth:MemberTokenSecret"] = TestCredentials.Secret,
-        };
-        foreach (var (key, value) in more)
-        {
-            settings[key] = value;
-        }
-
-        return settings;
     }
 
     /// <summary>Status, headers that matter and body, without what differs by request (traceId).</summary>

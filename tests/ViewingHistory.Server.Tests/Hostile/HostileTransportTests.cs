@@ -17,13 +17,7 @@ public sealed class HostileTransportTests : IAsyncLifetime
     private readonly TempDirectory _data = new("vh-hostile");
     private ServerProcess _server = null!;
 
-    public async Task InitializeAsync() => _server = await ServerProcess.StartAsync(new Dictionary<string, string>
-    {
-        ["DataDir"] = _data.Path,
-        ["Auth:IngestKeys:0"] = TestCredentials.IngestKey,
-        ["Auth:ServiceKeys:0"] = TestCredentials.ServiceKey,
-        ["Auth:MemberTokenSecret"] = TestCredentials.Secret,
-    });
+    public async Task InitializeAsync() => _server = await ServerProcess.StartAsync(TestCredentials.ServerSettings(_data.Path));
 
     /// <summary>Any 4xx will do: which one depends on the order in which the server checks (e.g. the credential first).</summary>
     private const int AnyClientError = 0;

@@ -12,6 +12,15 @@ public static class TestCredentials
     public const string ServiceKey = "test-service-key-0123456789";
     public const string Secret = "test-member-token-secret-0123456789-abcdef-long-enough-for-hs512-too";
 
+    /// <summary>The settings a real server (<c>ServerProcess</c>) needs to take these credentials, on <paramref name="dataDir"/>.</summary>
+    public static Dictionary<string, string> ServerSettings(string dataDir) => new()
+    {
+        ["DataDir"] = dataDir,
+        ["Auth:IngestKeys:0"] = IngestKey,
+        ["Auth:ServiceKeys:0"] = ServiceKey,
+        ["Auth:MemberTokenSecret"] = Secret,
+    };
+
     public static string MemberToken(string memberId, TimeSpan? expiresIn = null, string secret = Secret, string algorithm = SecurityAlgorithms.HmacSha256)
     {
         var now = DateTime.UtcNow;
