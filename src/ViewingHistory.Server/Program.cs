@@ -4,10 +4,13 @@ using Microsoft.Extensions.Options;
 using ViewingHistory.Server.Hosting;
 
 WebApplication app;
+StartWarmUp.Outcome? warmUp;
 try
 {
     var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = ContentRoot.Default(args) });
     builder.AddViewingHistory();
+    // Before the real host exists: the JIT compiles the service's hot paths on a scratch copy of it (Hosting/StartWarmUp.cs).
+    warmUp = await StartWarmUp.RunAsync(builder);
     app = builder.Build();
     app.MapViewingHistory();
 }
@@ -22,7 +25,12 @@ catch (Exception ex) when (ex is InvalidOperationException or OptionsValidationE
 
 try
 {
-    app.Run();
+    if (!StartWarmUp.Finish(app, warmUp))
+    {
+        return 0; // a SIGTERM or SIGINT while it warmed up: stopped before it served anything
+    }
+
+    await app.RunAsync();
 }
 catch (Exception ex) when (ex is not OperationCanceledException)
 {

@@ -100,6 +100,9 @@ public sealed class ServerProcess : IAsyncDisposable
 
         info.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         info.Environment["DOTNET_gcServer"] = "0";
+        // The start's warm-up (a scratch copy of the service driven until the JIT is quiet) would add seconds to every
+        // start of every test; the tests that are about it set WarmUp:Enabled=true, which the command line lets win.
+        info.Environment["WarmUp__Enabled"] = "false";
         foreach (var (name, value) in environment ?? new Dictionary<string, string>())
         {
             info.Environment[name] = value;

@@ -17,4 +17,13 @@ internal sealed record ServiceOptions
     /// so a balancer takes it out of rotation before its listeners close. Default zero: stop at once.
     /// </summary>
     public TimeSpan DrainDelay { get; init; } = TimeSpan.Zero;
+
+    /// <summary>Reads the top-level settings (<c>DataDir</c>, <c>Roles</c>, <c>DrainDelay</c>).</summary>
+    /// <exception cref="InvalidOperationException">A role or a delay that does not parse.</exception>
+    public static ServiceOptions Read(IConfiguration configuration) => new()
+    {
+        DataDir = configuration["DataDir"] is { Length: > 0 } dir ? dir : "data",
+        Roles = ServiceRolesParser.Parse(configuration["Roles"]),
+        DrainDelay = configuration.GetValue("DrainDelay", TimeSpan.Zero),
+    };
 }

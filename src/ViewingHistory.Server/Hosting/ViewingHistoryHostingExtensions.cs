@@ -46,12 +46,7 @@ internal static class ViewingHistoryHostingExtensions
             throw new InvalidOperationException("Invalid configuration: " + string.Join("; ", initial.Errors.Select(e => $"{e.Setting}: {e.Reason}")));
         }
 
-        var service = new ServiceOptions
-        {
-            DataDir = configuration["DataDir"] is { Length: > 0 } dir ? dir : "data",
-            Roles = ServiceRolesParser.Parse(configuration["Roles"]),
-            DrainDelay = configuration.GetValue("DrainDelay", TimeSpan.Zero),
-        };
+        var service = ServiceOptions.Read(configuration);
         var roles = service.Roles;
         var kinds = EngineKinds.Read(configuration);
         var storeOptions = configuration.GetSection("Store").Get<StoreOptions>() ?? new StoreOptions();
