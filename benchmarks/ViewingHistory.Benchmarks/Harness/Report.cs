@@ -139,6 +139,7 @@ public sealed class Report(string directory, string command, bool quick)
             sb.AppendLine();
         }
 
+        System.IO.Directory.CreateDirectory(Directory); // --out may name a directory that does not exist yet
         File.WriteAllText(Path.Combine(Directory, "RESULTS.md"), sb.ToString());
         File.WriteAllText(
             Path.Combine(Directory, "results.json"),
