@@ -14,7 +14,8 @@ namespace ViewingHistory.Server.Hosting;
 /// times: tier 0, instrumented, tier 1), at a third to two thirds of a core, so a process an autoscaler adds for a
 /// burst runs at half its rate just when it is needed (benchmarks/NOTES.md, "the warm-up at start"). So before this
 /// process opens its port, it starts a scratch copy of the service in the same process (the embedded queue and SQLite
-/// store in a directory of its own under <c>DataDir</c>, a loopback port, generated keys, no logging or telemetry),
+/// store in a directory of its own under <c>DataDir</c>, a loopback port, generated keys, the real log levels with the
+/// output discarded, no telemetry),
 /// sends it the service's real traffic over HTTP (single events, 100-event batches, reads with a member token) until the
 /// JIT has gone quiet or <see cref="WarmUpOptions.MaxDuration"/> has passed, then stops it and removes its directory.
 /// Compiled code is the process's, not the host's, so the real host starts on it.
@@ -66,7 +67,7 @@ internal static partial class StartWarmUp
         var clock = Stopwatch.StartNew();
         try
         {
-            return await WarmAsync(builder.Configuration, builder.Environment, directory, options.MaxDuration, stop.Token);
+            return await WarmAsync(builder.Configuration, builder.Environment, directory, options.MaxDuration, clock, stop.Token);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
@@ -113,10 +114,9 @@ internal static partial class StartWarmUp
         }
     }
 
-    /// <summary>Runs one warm-up in <paramref name="directory"/> (emptied first, removed after).</summary>
-    internal static async Task<Outcome> WarmAsync(IConfiguration configuration, IWebHostEnvironment environment, string directory, TimeSpan maxDuration, CancellationToken stop)
+    /// <summary>Runs one warm-up in <paramref name="directory"/> (emptied first, removed after), timed by <paramref name="clock"/>.</summary>
+    private static async Task<Outcome> WarmAsync(IConfiguration configuration, IWebHostEnvironment environment, string directory, TimeSpan maxDuration, Stopwatch clock, CancellationToken stop)
     {
-        var clock = Stopwatch.StartNew();
         var methodsBefore = JitInfo.GetCompiledMethodCount();
         RemoveDirectory(directory);
         Directory.CreateDirectory(directory);
@@ -187,8 +187,11 @@ internal static partial class StartWarmUp
 
     /// <summary>
     /// The scratch copy: this service's own wiring, on a configuration that holds only what shapes the hot paths (the
-    /// <c>Pipeline</c>, <c>Ingest</c> and <c>Processor</c> sections, the SQLite store's tuning) and nothing that reaches
-    /// anything outside it: no engine addresses, feeds, archive, tracing exporter, config file or keys of the real one.
+    /// <c>Pipeline</c>, <c>Ingest</c> and <c>Processor</c> sections, the SQLite store's tuning, the log levels) and
+    /// nothing that reaches anything outside it: no engine addresses, feeds, archive, tracing exporter, config file or
+    /// keys of the real one. Its logs go to a provider that formats and drops them: with no provider at all, the host
+    /// skips the per-request logging scope and <see cref="Activity"/> that the real host creates, and those paths were
+    /// most of what the JIT still compiled after a warmed start (benchmarks/NOTES.md).
     /// </summary>
     private static WebApplication BuildScratch(IConfiguration configuration, IWebHostEnvironment environment, string directory, WarmUpTraffic.Keys keys)
     {
@@ -202,6 +205,7 @@ internal static partial class StartWarmUp
         builder.Configuration.AddInMemoryCollection(ScratchSettings(configuration, directory, keys));
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.Logging.ClearProviders();
+        builder.Logging.AddProvider(new DiscardingLoggerProvider()); // the real levels' code paths, with no output
         builder.Services.AddSingleton<IHostLifetime, QuietLifetime>(); // signals belong to the real start, not to the scratch copy
         builder.AddViewingHistory();
         var scratch = builder.Build();
@@ -214,7 +218,7 @@ internal static partial class StartWarmUp
     internal static Dictionary<string, string?> ScratchSettings(IConfiguration configuration, string directory, WarmUpTraffic.Keys keys)
     {
         var settings = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
-        foreach (var section in new[] { PipelineOptions.Section, IngestOptions.Section, ProcessorOptions.Section })
+        foreach (var section in new[] { PipelineOptions.Section, IngestOptions.Section, ProcessorOptions.Section, "Logging" })
         {
             foreach (var (key, value) in configuration.GetSection(section).AsEnumerable())
             {
@@ -254,6 +258,34 @@ internal static partial class StartWarmUp
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The warm-up at start failed; the service starts without it (its first seconds of load run partly on unoptimized code)")]
     private static partial void LogFailed(ILogger logger, Exception exception);
+
+    /// <summary>
+    /// The scratch copy's one logging provider: enabled wherever the real levels enable a category, with scopes as the
+    /// console provider has them, and every message formatted and dropped.
+    /// </summary>
+    private sealed class DiscardingLoggerProvider : ILoggerProvider, ISupportExternalScope
+    {
+        private IExternalScopeProvider _scopes = new LoggerExternalScopeProvider();
+
+        public ILogger CreateLogger(string categoryName) => new Discarding(this);
+
+        public void SetScopeProvider(IExternalScopeProvider scopeProvider) => _scopes = scopeProvider;
+
+        public void Dispose()
+        {
+        }
+
+        private sealed class Discarding(DiscardingLoggerProvider provider) : ILogger
+        {
+            public IDisposable? BeginScope<TState>(TState state)
+                where TState : notnull => provider._scopes.Push(state);
+
+            public bool IsEnabled(LogLevel logLevel) => logLevel != LogLevel.None;
+
+            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+                _ = formatter(state, exception);
+        }
+    }
 
     /// <summary>A lifetime that hooks no signal and writes nothing: the scratch copy is started and stopped by the warm-up alone.</summary>
     private sealed class QuietLifetime : IHostLifetime

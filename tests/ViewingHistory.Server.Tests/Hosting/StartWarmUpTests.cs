@@ -105,6 +105,7 @@ public sealed partial class StartWarmUpTests
             ["Ingest:RateLimitPerSecond"] = "500",
             ["Processor:MaxBatchWait"] = "00:00:00.050",
             ["Store:SqliteRowCacheItems"] = "1000",
+            ["Logging:LogLevel:Default"] = "Warning",
             ["Store:Kind"] = "postgres",
             ["Store:ConnectionString"] = "Host=db;Password=secret",
             ["Store:Shards:0"] = "Host=db0",
@@ -127,6 +128,7 @@ public sealed partial class StartWarmUpTests
         Assert.Equal("500", scratch["Ingest:RateLimitPerSecond"]);
         Assert.Equal("00:00:00.050", scratch["Processor:MaxBatchWait"]);
         Assert.Equal("1000", scratch["Store:SqliteRowCacheItems"]);
+        Assert.Equal("Warning", scratch["Logging:LogLevel:Default"]); // the real levels, so the same logging paths are compiled
         Assert.Equal("/tmp/scratch", scratch["DataDir"]);
         Assert.Equal("embedded", scratch["Queue:Kind"]);
         Assert.Equal("sqlite", scratch["Store:Kind"]);
