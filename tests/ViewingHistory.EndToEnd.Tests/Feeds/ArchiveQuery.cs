@@ -5,8 +5,27 @@ namespace ViewingHistory.EndToEnd.Tests.Feeds;
 /// <summary>Reads the Parquet archive the way an analyst would: DuckDB over the Hive-partitioned files.</summary>
 public static class ArchiveQuery
 {
-    /// <summary>One row per archived copy of an event (duplicates included), with its partition values.</summary>
+    /// <summary>
+    /// One row per archived copy of an event (duplicates included), with its partition values. A compaction running
+    /// beside the query may delete a part DuckDB has listed but not opened yet; as the README tells an analyst, the
+    /// query is then run again (the merged file holding those rows is already in place).
+    /// </summary>
     public static List<ArchivedEvent> ReadAll(string root)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return ReadOnce(root);
+            }
+            catch (DuckDBException e) when (attempt < 5 && e.Message.Contains("No such file or directory", StringComparison.Ordinal))
+            {
+                // A part vanished under the query: read the directory again.
+            }
+        }
+    }
+
+    private static List<ArchivedEvent> ReadOnce(string root)
     {
         if (!Directory.EnumerateFiles(root, "*.parquet", SearchOption.AllDirectories).Any())
         {
