@@ -188,6 +188,9 @@ internal static class ViewingHistoryHostingExtensions
             app.UseMiddleware<IngestFastPath>();
         }
 
+        // Before the pages, authentication and the endpoints: a /v1 path with a dot segment or a trailing '/' is a 400.
+        app.UseExactPaths();
+
         if (roles.HasFlag(ServiceRoles.Api))
         {
             app.UseWebPages();
@@ -204,7 +207,7 @@ internal static class ViewingHistoryHostingExtensions
         // with the credential kinds of its policy), 429 (RequireRateLimiting) and 500 are added here for all of them
         // (OpenApi/ApiAnswers.cs). ApiDocumentTests fails for an endpoint mapped without Answers.
         var routes = app.MapGroup(string.Empty).AddImpliedAnswers();
-        var v1 = routes.MapGroup("/v1").RequireExactPaths();
+        var v1 = routes.MapGroup("/v1");
         if (roles.HasFlag(ServiceRoles.Ingest))
         {
             v1.MapIngest();

@@ -49,6 +49,52 @@ public sealed class HostileTransportTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.Accepted, accepted.StatusCode);
     }
 
+    public static TheoryData<string, string> InexactApiPaths => new()
+    {
+        // Each would otherwise reach another endpoint than its path names, or a 404/405 that depends on where it led.
+        { "DELETE", "/v1/members/{m}/history/.." },
+        { "DELETE", "/v1/members/{m}/history/%2e%2E" },
+        { "DELETE", "/V1/members/{m}/history/.." },
+        { "DELETE", "/v1/members/{m}/history/." },
+        { "DELETE", "/v1/members/{m}/history/x/.." },
+        { "DELETE", "/v1/members/{m}/" },
+        { "GET", "/v1/members/{m}/history/.." },
+        { "GET", "/v1/members/./history" },
+        { "GET", "/v1/members/../history" },
+        { "GET", "/v1/members/{m}/history/" },
+        { "GET", "/v1/../health/ready" },
+        { "GET", "/v1/" },
+        { "POST", "/v1/playback/events/" },
+        { "POST", "/v1/playback/./events" },
+    };
+
+    [Theory]
+    [MemberData(nameof(InexactApiPaths))]
+    public async Task An_api_path_with_a_dot_segment_or_a_trailing_slash_is_a_400_with_or_without_a_credential_and_changes_nothing(string method, string path)
+    {
+        var member = Ev.NewId("m");
+        using (var post = new HttpRequestMessage(HttpMethod.Post, "/v1/playback/events") { Content = new StringContent(Ev.Batch(Ev.Make(member, "t")), Encoding.UTF8, "application/json") })
+        {
+            ContractClient.Authorize(post, TestCredentials.IngestKey);
+            using var accepted = await _server.Client.SendAsync(post);
+            Assert.Equal(HttpStatusCode.Accepted, accepted.StatusCode);
+        }
+
+        var client = new ContractClient(_server.Client, eventuallyConsistent: true);
+        await client.WaitForTitleAsync(member, "t");
+        var target = path.Replace("{m}", member, StringComparison.Ordinal);
+        var body = method == "POST" ? Ev.Batch(Ev.Make(member, "u")) : string.Empty;
+
+        var (status, answer) = await SendRawWithBodyAsync(RequestWith(method, target, TestCredentials.ServiceKey, body));
+        var (anonymous, _) = await SendRawWithBodyAsync(RequestWith(method, target, credential: null, body));
+
+        Assert.True(status == 400, $"{method} {target}: expected 400, got {status}: {answer}");
+        Assert.Contains("application/problem+json", answer, StringComparison.Ordinal);
+        Assert.True(anonymous == 400, $"{method} {target} without a credential: expected 400, got {anonymous}");
+        var items = await client.ReadAllAsync(member);
+        Assert.Equal("t", (string)Assert.Single(items)["titleId"]!);
+    }
+
     public async Task DisposeAsync()
     {
         await _server.DisposeAsync();
@@ -57,6 +103,26 @@ public sealed class HostileTransportTests : IAsyncLifetime
 
     private static string Request(string method, string path, string headers, string body = "") =>
         $"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {TestCredentials.ServiceKey}\r\n{headers}Connection: close\r\n\r\n{body}";
+
+    private static string RequestWith(string method, string path, string? credential, string body) =>
+        $"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{(credential is null ? string.Empty : $"Authorization: Bearer {credential}\r\n")}" +
+        $"{(body.Length > 0 ? $"Content-Type: application/json\r\nContent-Length: {Encoding.UTF8.GetByteCount(body)}\r\n" : string.Empty)}Connection: close\r\n\r\n{body}";
+
+    /// <summary>Sends the request as it is and reads the whole answer (the server closes the connection after it).</summary>
+    private async Task<(int Status, string Answer)> SendRawWithBodyAsync(string request)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        using var client = new TcpClient();
+        await client.ConnectAsync(IPAddress.Loopback, _server.Port, timeout.Token);
+        var stream = client.GetStream();
+        await stream.WriteAsync(Encoding.UTF8.GetBytes(request), timeout.Token);
+        using var reader = new StreamReader(stream, Encoding.UTF8);
+        var answer = await reader.ReadToEndAsync(timeout.Token);
+        var parts = answer.Split("\r\n")[0].Split(' ');
+        return parts.Length >= 2 && int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var status)
+            ? (status, answer)
+            : throw new InvalidOperationException($"No HTTP answer: '{answer}'");
+    }
 
     /// <summary>Sends the bytes as they are (Latin-1, so every char is one byte) and returns the status of the first answer.</summary>
     private async Task<int> SendRawAsync(string request)
