@@ -53,13 +53,17 @@ public sealed class AppendAndReceiveTests
     public async Task A_second_queue_on_the_same_directory_is_refused_while_the_first_is_open()
     {
         using var dir = new TempDirectory();
+        Assert.False(Embedded.EmbeddedEventQueue.IsInUse(Path.Combine(dir.Path, "never-created")));
+        Assert.False(Embedded.EmbeddedEventQueue.IsInUse(dir.Path));
         await using (var first = await OpenAsync(Options(dir.Path)))
         {
+            Assert.True(Embedded.EmbeddedEventQueue.IsInUse(dir.Path));
             var second = new Embedded.EmbeddedEventQueue(Options(dir.Path));
             await Assert.ThrowsAsync<InvalidOperationException>(() => second.InitializeAsync(CancellationToken.None));
             await second.DisposeAsync();
         }
 
+        Assert.False(Embedded.EmbeddedEventQueue.IsInUse(dir.Path));
         await using var reopened = await OpenAsync(Options(dir.Path));
         Assert.True(await reopened.IsHealthyAsync(CancellationToken.None));
     }

@@ -201,13 +201,42 @@ public sealed partial class EmbeddedEventQueue : IEventQueue
     }
 
     /// <summary>
+    /// True when another open queue (this process's or another's) holds <paramref name="directory"/>'s lock now: a
+    /// queue opened there would be refused. A probe only (the lock is taken and dropped at once), so the answer can be
+    /// stale by the time the caller acts on it.
+    /// </summary>
+    public static bool IsInUse(string directory)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(directory);
+        try
+        {
+            using var probe = new FileStream(LockPath(directory), FileMode.Open, FileAccess.ReadWrite, FileShare.None);
+            return false;
+        }
+        catch (FileNotFoundException)
+        {
+            return false;
+        }
+        catch (DirectoryNotFoundException)
+        {
+            return false;
+        }
+        catch (IOException)
+        {
+            return true;
+        }
+    }
+
+    private static string LockPath(string directory) => Path.Combine(directory, "queue.lock");
+
+    /// <summary>
     /// FasterLog has no guard against two writers on one directory, which would interleave and corrupt the log. .NET
     /// takes an exclusive flock(2) for <see cref="FileShare.None"/>; the kernel drops it when the process dies, even
     /// by SIGKILL, so a crash never leaves a stale lock behind.
     /// </summary>
     private FileStream LockDirectory()
     {
-        var path = Path.Combine(_options.Directory, "queue.lock");
+        var path = LockPath(_options.Directory);
         try
         {
             return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);

@@ -17,6 +17,9 @@ namespace ViewingHistory.Server.Hosting;
 /// </summary>
 internal static class EngineHostingExtensions
 {
+    /// <summary>Where the embedded queue lives under <paramref name="dataDir"/>.</summary>
+    public static string EmbeddedQueueDirectory(string dataDir) => Path.Combine(dataDir, "queue");
+
     /// <summary>
     /// Adds the queue and the stores <paramref name="kinds"/> name, laid out in <see cref="ServiceOptions.DataDir"/>; an
     /// ingest node on JetStream spools locally (<c>{DataDir}/spool</c>). <see cref="StoreSet"/> holds the primary store,
@@ -29,7 +32,7 @@ internal static class EngineHostingExtensions
         ArgumentNullException.ThrowIfNull(service);
         _ = kinds.Queue switch
         {
-            QueueKind.Embedded => builder.AddEmbeddedQueue(Path.Combine(service.DataDir, "queue")),
+            QueueKind.Embedded => builder.AddEmbeddedQueue(EmbeddedQueueDirectory(service.DataDir)),
             QueueKind.JetStream => builder.AddJetStreamQueue(service.Roles.HasFlag(ServiceRoles.Ingest) ? Path.Combine(service.DataDir, "spool") : null),
             _ => throw new InvalidOperationException($"No queue engine for {kinds.Queue}."),
         };

@@ -4,6 +4,8 @@ using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using ViewingHistory.Pipeline;
 using ViewingHistory.Pipeline.Processing;
+using ViewingHistory.Queue;
+using ViewingHistory.Queue.Embedded;
 using ViewingHistory.Server.Configuration;
 
 namespace ViewingHistory.Server.Hosting;
@@ -37,8 +39,14 @@ internal static partial class StartWarmUp
     private static readonly TimeSpan MinDuration = TimeSpan.FromSeconds(2);
     private static readonly TimeSpan Tick = TimeSpan.FromMilliseconds(250);
 
-    /// <summary>What a warm-up did: its figures, or why it failed; <see cref="Stopped"/> when a signal cut it short.</summary>
-    internal sealed record Outcome(TimeSpan Elapsed, long Requests, long Failed, long MethodsCompiled, bool Quiet, bool Stopped, Exception? Failure = null);
+    /// <summary>Held, as an exclusive lock, by the process whose warm-up uses <see cref="DirectoryName"/>.</summary>
+    public const string LockName = "warm-up.lock";
+
+    /// <summary>
+    /// What a warm-up did: its figures, or why it failed; <see cref="Stopped"/> when a signal cut it short;
+    /// <see cref="Skipped"/> when it did not run, and why.
+    /// </summary>
+    internal sealed record Outcome(TimeSpan Elapsed, long Requests, long Failed, long MethodsCompiled, bool Quiet, bool Stopped, Exception? Failure = null, string? Skipped = null);
 
     /// <summary>
     /// Warms up when <see cref="WarmUpOptions.Enabled"/> and this binary is the entry point (a test host that hosts it
@@ -63,11 +71,15 @@ internal static partial class StartWarmUp
 
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
-        var directory = Path.Combine(ServiceOptions.Read(builder.Configuration).DataDir, DirectoryName);
+        var dataDir = ServiceOptions.Read(builder.Configuration).DataDir;
+        var directory = Path.Combine(dataDir, DirectoryName);
         var clock = Stopwatch.StartNew();
         try
         {
-            return await WarmAsync(builder.Configuration, builder.Environment, directory, options.MaxDuration, clock, stop.Token);
+            using var claim = Claim(dataDir, EngineKinds.Read(builder.Configuration).Queue, out var skipped);
+            return claim is null
+                ? new Outcome(clock.Elapsed, 0, 0, 0, Quiet: false, Stopped: false, Skipped: skipped)
+                : await WarmAsync(builder.Configuration, builder.Environment, directory, options.MaxDuration, clock, stop.Token);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
@@ -87,7 +99,11 @@ internal static partial class StartWarmUp
         }
 
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(StartWarmUp).FullName!);
-        if (outcome.Failure is { } failure)
+        if (outcome.Skipped is { } skipped)
+        {
+            LogSkipped(logger, skipped);
+        }
+        else if (outcome.Failure is { } failure)
         {
             LogFailed(logger, failure);
         }
@@ -243,6 +259,35 @@ internal static partial class StartWarmUp
         return settings;
     }
 
+    /// <summary>
+    /// The right to warm up in <paramref name="dataDir"/>: its <see cref="LockName"/>, held until disposed (the kernel
+    /// drops it when the process dies, even by SIGKILL). Null, with the reason, when another process on the same
+    /// <c>DataDir</c> warms up now (this one would empty its scratch directory under it) or already runs the embedded
+    /// queue there (this start will be refused by that queue's lock, so it should be refused at once, not after a
+    /// warm-up). Two processes on one <c>DataDir</c> are an operator's mistake; this keeps it from costing the first one.
+    /// </summary>
+    private static FileStream? Claim(string dataDir, QueueKind queue, out string? skipped)
+    {
+        var queueDirectory = EngineHostingExtensions.EmbeddedQueueDirectory(dataDir);
+        if (queue == QueueKind.Embedded && EmbeddedEventQueue.IsInUse(queueDirectory))
+        {
+            skipped = $"another process runs the embedded queue in {queueDirectory}";
+            return null;
+        }
+
+        Directory.CreateDirectory(dataDir);
+        try
+        {
+            skipped = null;
+            return new FileStream(Path.Combine(dataDir, LockName), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        }
+        catch (IOException)
+        {
+            skipped = $"another process is warming up in {Path.Combine(dataDir, DirectoryName)}";
+            return null;
+        }
+    }
+
     private static string Secret() => Convert.ToHexString(RandomNumberGenerator.GetBytes(32));
 
     private static void RemoveDirectory(string directory)
@@ -255,6 +300,9 @@ internal static partial class StartWarmUp
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Warmed up in {Seconds:N1} s on a scratch copy of the service: {Requests} requests ({Failed} not answered 2xx), {Methods} methods compiled; stopped because {Reason}")]
     private static partial void LogWarmed(ILogger logger, double seconds, long requests, long failed, long methods, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The warm-up at start did not run: {Reason} (one DataDir serves one process)")]
+    private static partial void LogSkipped(ILogger logger, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The warm-up at start failed; the service starts without it (its first seconds of load run partly on unoptimized code)")]
     private static partial void LogFailed(ILogger logger, Exception exception);

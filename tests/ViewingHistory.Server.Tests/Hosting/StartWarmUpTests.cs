@@ -66,18 +66,72 @@ public sealed partial class StartWarmUpTests
     public async Task A_SIGTERM_during_the_warm_up_ends_the_start_before_the_port_opens_and_leaves_nothing_behind()
     {
         using var data = new TempDirectory("vh-warm-up");
-        var settings = TestCredentials.ServerSettings(data.Path);
-        settings["WarmUp:Enabled"] = "true";
-        settings["WarmUp:MaxDuration"] = "00:02:00";
-        await using var server = ServerProcess.Launch(settings);
-        var scratchStore = Path.Combine(data.Path, StartWarmUp.DirectoryName, "history.db");
-        await Eventually.UntilAsync(() => Task.FromResult(File.Exists(scratchStore)), TimeSpan.FromSeconds(60), "the scratch copy to run");
+        await using var server = await LaunchWarmingAsync(LongWarmUp(data));
 
         Signals.Send(server.Pid, Signals.SigTerm);
         Assert.Equal(0, await server.WaitForExitAsync(TimeSpan.FromSeconds(60)));
         Assert.Contains("stopped because a stop was asked for", server.Output, StringComparison.Ordinal);
         Assert.DoesNotContain("Now listening on", server.Output, StringComparison.Ordinal);
         Assert.False(Directory.Exists(Path.Combine(data.Path, StartWarmUp.DirectoryName)));
+    }
+
+    [Fact(Timeout = 240_000)]
+    public async Task A_second_process_on_the_same_data_dir_leaves_the_first_ones_warm_up_alone_and_is_refused_at_once_while_the_first_serves()
+    {
+        using var data = new TempDirectory("vh-warm-up");
+        var settings = LongWarmUp(data);
+        await using var first = await LaunchWarmingAsync(settings);
+        var scratchStore = ScratchStore(settings);
+
+        // While the first one warms up: the second skips its own warm-up (it would empty the first's directory) and serves.
+        await using (var second = await ServerProcess.StartAsync(settings, readyTimeout: Ready))
+        {
+            Assert.Contains("The warm-up at start did not run: another process is warming up in", second.Output, StringComparison.Ordinal);
+            Assert.True(File.Exists(scratchStore), "the second process removed the first one's scratch copy");
+
+            // While the second one serves: a third is refused by the queue's lock, without a warm-up first.
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            await using var third = ServerProcess.Launch(settings);
+            Assert.NotEqual(0, await third.WaitForExitAsync(TimeSpan.FromSeconds(60)));
+            Assert.Contains("The warm-up at start did not run: another process runs the embedded queue in", third.Output, StringComparison.Ordinal);
+            Assert.Contains("is in use by another queue instance or process", third.Output, StringComparison.Ordinal);
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(20), $"refused after {clock.Elapsed.TotalSeconds:F0} s");
+            using var ready = await second.Client.GetAsync("/health/ready");
+            Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
+        }
+
+        // The first one's warm-up was not disturbed; stopped during it, it leaves nothing behind.
+        Signals.Send(first.Pid, Signals.SigTerm);
+        Assert.Equal(0, await first.WaitForExitAsync(TimeSpan.FromSeconds(60)));
+        Assert.Contains("stopped because a stop was asked for", first.Output, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Path.Combine(data.Path, StartWarmUp.DirectoryName)));
+    }
+
+    /// <summary>Settings whose warm-up runs for minutes unless stopped: long enough to act while it runs.</summary>
+    private static Dictionary<string, string> LongWarmUp(TempDirectory data)
+    {
+        var settings = TestCredentials.ServerSettings(data.Path);
+        settings["WarmUp:Enabled"] = "true";
+        settings["WarmUp:MaxDuration"] = "00:02:00";
+        return settings;
+    }
+
+    private static string ScratchStore(Dictionary<string, string> settings) => Path.Combine(settings["DataDir"], StartWarmUp.DirectoryName, "history.db");
+
+    /// <summary>Launches a server and returns once its warm-up's scratch copy runs (before its port opens).</summary>
+    private static async Task<ServerProcess> LaunchWarmingAsync(Dictionary<string, string> settings)
+    {
+        var server = ServerProcess.Launch(settings);
+        try
+        {
+            await Eventually.UntilAsync(() => Task.FromResult(File.Exists(ScratchStore(settings))), TimeSpan.FromSeconds(60), "the scratch copy to run");
+            return server;
+        }
+        catch
+        {
+            await server.DisposeAsync();
+            throw;
+        }
     }
 
     [Theory(Timeout = 120_000)]
