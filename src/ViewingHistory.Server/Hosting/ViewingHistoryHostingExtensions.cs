@@ -58,7 +58,16 @@ internal static class ViewingHistoryHostingExtensions
                 "Set Queue:Kind=jetstream (and Queue:Url) to run roles in separate processes.");
         }
 
-        Directory.CreateDirectory(service.DataDir);
+        try
+        {
+            Directory.CreateDirectory(service.DataDir);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // An operator's mistake (a file's path, a directory it may not create): the setting named, not a crash.
+            throw new InvalidOperationException($"DataDir: '{service.DataDir}' cannot be used as the data directory: {ex.Message}", ex);
+        }
+
         services.AddSingleton(service);
         services.AddSingleton(storeOptions);
         services.AddSingleton(TimeProvider.System);

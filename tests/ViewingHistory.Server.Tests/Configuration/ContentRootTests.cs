@@ -25,4 +25,19 @@ public sealed class ContentRootTests
         Assert.DoesNotContain("Request finished", output, StringComparison.Ordinal); // appsettings.json: Microsoft.AspNetCore at Warning
         Assert.True(File.Exists(Path.Combine(work.Path, "data", "credentials.json")), "DataDir=data is relative to the working directory");
     }
+
+    [Fact]
+    public async Task A_DataDir_that_names_a_file_exits_2_naming_the_setting_without_a_stack_trace()
+    {
+        using var work = new TempDirectory("vh-content-root");
+        var file = Path.Combine(work.Path, "not-a-directory");
+        await File.WriteAllTextAsync(file, "x");
+
+        await using var server = ServerProcess.Launch(new Dictionary<string, string> { ["DataDir"] = file });
+
+        Assert.Equal(2, await server.WaitForExitAsync(TimeSpan.FromSeconds(60)));
+        Assert.Contains($"The service did not start: DataDir: '{file}' cannot be used as the data directory", server.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", server.Output, StringComparison.Ordinal);
+        Assert.Equal("x", await File.ReadAllTextAsync(file));
+    }
 }
