@@ -36,4 +36,14 @@ fi
 
 dotnet build ViewingHistory.slnx -c Release -nologo -clp:ErrorsOnly
 # One test assembly at a time: the machines have 2 cores, and several suites start servers.
-dotnet test ViewingHistory.slnx -c Release --no-build -nologo -m:1 -- RunConfiguration.TestSessionTimeout=1500000 "$@"
+# A nats-server that exits by itself during the run (not killed by a test) is reported here, with its log's tail: its
+# own directory, log included, is gone with its fixture (tests/ViewingHistory.Testing/Nats/NatsProcess.cs).
+nats_exits="${TMPDIR:-/tmp}/vh-nats-exits.log"
+rm -f "$nats_exits"
+status=0
+dotnet test ViewingHistory.slnx -c Release --no-build -nologo -m:1 -- RunConfiguration.TestSessionTimeout=1500000 "$@" || status=$?
+if [ -s "$nats_exits" ]; then
+  echo "nats-server processes that exited by themselves during the run:"
+  cat "$nats_exits"
+fi
+exit "$status"

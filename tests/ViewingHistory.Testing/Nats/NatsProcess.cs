@@ -9,6 +9,7 @@ internal sealed class NatsProcess : IDisposable
     private readonly string _configPath;
     private readonly string _logPath;
     private Process? _process;
+    private Process? _killed;
 
     public NatsProcess(string configPath, string logPath, int clientPort)
     {
@@ -63,6 +64,9 @@ internal sealed class NatsProcess : IDisposable
         psi.ArgumentList.Add("-c");
         psi.ArgumentList.Add(_configPath);
         _process = Process.Start(psi) ?? throw new InvalidOperationException("Could not start nats-server.");
+        var started = _process;
+        started.EnableRaisingEvents = true;
+        started.Exited += (_, _) => ReportUnexpectedExit(started);
 
         // The server logs to its log file; drain the pipes so it can never block on a full one.
         _process.OutputDataReceived += (_, _) => { };
@@ -96,6 +100,7 @@ internal sealed class NatsProcess : IDisposable
         {
             if (!_process.HasExited)
             {
+                _killed = _process;
                 _process.Kill(entireProcessTree: true);
                 _process.WaitForExit(10_000);
             }
@@ -107,6 +112,40 @@ internal sealed class NatsProcess : IDisposable
 
         _process.Dispose();
         _process = null;
+    }
+
+    /// <summary>
+    /// A server that exits without being killed (a crash, the OOM killer, a stray signal) takes every later test of its
+    /// fixture down with "can not connect" and then removes its log with its directory: its exit code and log tail go to
+    /// stderr and to <c>vh-nats-exits.log</c> in the temp directory, which outlives the run.
+    /// </summary>
+    private void ReportUnexpectedExit(Process process)
+    {
+        if (ReferenceEquals(process, Volatile.Read(ref _killed)))
+        {
+            return;
+        }
+
+        string code;
+        try
+        {
+            code = process.ExitCode.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+        catch (InvalidOperationException)
+        {
+            code = "unknown"; // disposed by a Kill that raced this report
+        }
+
+        var report = $"{DateTime.UtcNow:O} nats-server ({_configPath}, port {ClientPort}) exited by itself with code {code}. Log:\n{LogTail()}\n";
+        Console.Error.WriteLine(report);
+        try
+        {
+            File.AppendAllText(Path.Combine(Path.GetTempPath(), "vh-nats-exits.log"), report);
+        }
+        catch (IOException)
+        {
+            // The report on stderr is the one that matters.
+        }
     }
 
     public string LogTail()
