@@ -38,7 +38,7 @@ public sealed class HostileTransportTests : IAsyncLifetime
     [MemberData(nameof(HostileRequests))]
     public async Task Requests_kestrel_must_refuse_are_4xx_and_the_server_stays_ready(string what, string request, int expected)
     {
-        var status = await SendRawAsync(request);
+        var (status, _) = await SendRawAsync(request);
 
         Assert.True(expected == AnyClientError ? status is >= 400 and < 500 : status == expected, $"{what}: expected {(expected == AnyClientError ? "a 4xx" : expected)}, got {status}");
         using var ready = await _server.Client.GetAsync("/health/ready");
@@ -85,8 +85,8 @@ public sealed class HostileTransportTests : IAsyncLifetime
         var target = path.Replace("{m}", member, StringComparison.Ordinal);
         var body = method == "POST" ? Ev.Batch(Ev.Make(member, "u")) : string.Empty;
 
-        var (status, answer) = await SendRawWithBodyAsync(RequestWith(method, target, TestCredentials.ServiceKey, body));
-        var (anonymous, _) = await SendRawWithBodyAsync(RequestWith(method, target, credential: null, body));
+        var (status, answer) = await SendRawAsync(Request(method, target, JsonHeaders(body), body), wholeAnswer: true);
+        var (anonymous, _) = await SendRawAsync(Request(method, target, JsonHeaders(body), body, credential: null), wholeAnswer: true);
 
         Assert.True(status == 400, $"{method} {target}: expected 400, got {status}: {answer}");
         Assert.Contains("application/problem+json", answer, StringComparison.Ordinal);
@@ -101,31 +101,19 @@ public sealed class HostileTransportTests : IAsyncLifetime
         _data.Dispose();
     }
 
-    private static string Request(string method, string path, string headers, string body = "") =>
-        $"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {TestCredentials.ServiceKey}\r\n{headers}Connection: close\r\n\r\n{body}";
+    private static string Request(string method, string path, string headers, string body = "", string? credential = TestCredentials.ServiceKey) =>
+        $"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{(credential is null ? string.Empty : $"Authorization: Bearer {credential}\r\n")}{headers}Connection: close\r\n\r\n{body}";
 
-    private static string RequestWith(string method, string path, string? credential, string body) =>
-        $"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{(credential is null ? string.Empty : $"Authorization: Bearer {credential}\r\n")}" +
-        $"{(body.Length > 0 ? $"Content-Type: application/json\r\nContent-Length: {Encoding.UTF8.GetByteCount(body)}\r\n" : string.Empty)}Connection: close\r\n\r\n{body}";
+    /// <summary>The headers of a JSON body (none for an empty one).</summary>
+    private static string JsonHeaders(string body) =>
+        body.Length > 0 ? $"Content-Type: application/json\r\nContent-Length: {Encoding.Latin1.GetByteCount(body)}\r\n" : string.Empty;
 
-    /// <summary>Sends the request as it is and reads the whole answer (the server closes the connection after it).</summary>
-    private async Task<(int Status, string Answer)> SendRawWithBodyAsync(string request)
-    {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        using var client = new TcpClient();
-        await client.ConnectAsync(IPAddress.Loopback, _server.Port, timeout.Token);
-        var stream = client.GetStream();
-        await stream.WriteAsync(Encoding.UTF8.GetBytes(request), timeout.Token);
-        using var reader = new StreamReader(stream, Encoding.UTF8);
-        var answer = await reader.ReadToEndAsync(timeout.Token);
-        var parts = answer.Split("\r\n")[0].Split(' ');
-        return parts.Length >= 2 && int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var status)
-            ? (status, answer)
-            : throw new InvalidOperationException($"No HTTP answer: '{answer}'");
-    }
-
-    /// <summary>Sends the bytes as they are (Latin-1, so every char is one byte) and returns the status of the first answer.</summary>
-    private async Task<int> SendRawAsync(string request)
+    /// <summary>
+    /// Sends the bytes as they are (Latin-1, so every char is one byte) and returns the status of the first answer, with
+    /// what was received: the status line only, or with <paramref name="wholeAnswer"/> everything until the server
+    /// closes the connection (each request asks it to).
+    /// </summary>
+    private async Task<(int Status, string Answer)> SendRawAsync(string request, bool wholeAnswer = false)
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         using var client = new TcpClient();
@@ -134,7 +122,7 @@ public sealed class HostileTransportTests : IAsyncLifetime
         await stream.WriteAsync(Encoding.Latin1.GetBytes(request), timeout.Token);
         var received = new MemoryStream();
         var buffer = new byte[4096];
-        while (!Encoding.Latin1.GetString(received.ToArray()).Contains("\r\n", StringComparison.Ordinal))
+        while (wholeAnswer || !Encoding.Latin1.GetString(received.ToArray()).Contains("\r\n", StringComparison.Ordinal))
         {
             var n = await stream.ReadAsync(buffer, timeout.Token);
             if (n == 0)
@@ -145,10 +133,11 @@ public sealed class HostileTransportTests : IAsyncLifetime
             received.Write(buffer, 0, n);
         }
 
-        var statusLine = Encoding.Latin1.GetString(received.ToArray()).Split("\r\n")[0];
+        var answer = Encoding.Latin1.GetString(received.ToArray());
+        var statusLine = answer.Split("\r\n")[0];
         var parts = statusLine.Split(' ');
         return parts.Length >= 2 && int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var status)
-            ? status
+            ? (status, answer)
             : throw new InvalidOperationException($"No HTTP answer: '{statusLine}'");
     }
 }
