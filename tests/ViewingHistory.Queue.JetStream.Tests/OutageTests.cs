@@ -1,3 +1,6 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
 using ViewingHistory.Queue.JetStream;
 using ViewingHistory.Testing;
 using ViewingHistory.Testing.Nats;
@@ -65,6 +68,37 @@ public sealed class OutageTests
         }
         catch (QueueUnavailableException)
         {
+        }
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task Initializing_against_a_server_that_accepts_and_never_answers_ends_with_the_callers_token()
+    {
+        // A port that takes the connection and says nothing (no INFO): a half-dead node or a wrong service behind it.
+        using var silent = new TcpListener(IPAddress.Loopback, 0);
+        silent.Start();
+        var accepted = new List<TcpClient>();
+        using var stop = new CancellationTokenSource();
+        var acceptLoop = Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                accepted.Add(await silent.AcceptTcpClientAsync(stop.Token));
+            }
+        });
+        try
+        {
+            await using var queue = new JetStreamEventQueue(Options($"nats://127.0.0.1:{((IPEndPoint)silent.LocalEndpoint).Port}"));
+            var clock = Stopwatch.StartNew();
+            var refused = await Assert.ThrowsAnyAsync<Exception>(async () => await queue.InitializeAsync(Within(3)));
+            Assert.True(refused is QueueUnavailableException or OperationCanceledException, refused.ToString());
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"InitializeAsync took {clock.Elapsed} with a 3 s token");
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => acceptLoop);
+            accepted.ForEach(c => c.Dispose());
         }
     }
 }

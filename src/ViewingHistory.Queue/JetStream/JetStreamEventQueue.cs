@@ -103,7 +103,8 @@ public sealed partial class JetStreamEventQueue : IEventQueue
             leftover = await setup.ExecuteAsync(
                 async ct =>
                 {
-                    await _connection.ConnectAsync();
+                    // ConnectAsync takes no token (its ConnectTimeout bounds each attempt): the caller's still ends the wait.
+                    await _connection.ConnectAsync().AsTask().WaitAsync(ct);
                     for (var i = 0; i < _options.Streams; i++)
                     {
                         await _js.CreateOrUpdateStreamAsync(JetStreamStreams.Batches(_options, i), ct);
