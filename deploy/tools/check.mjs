@@ -188,6 +188,24 @@ function checkServer(w, pod, c, cid, configMaps) {
   if (drain > 0 && (c.readinessProbe?.periodSeconds ?? 10) * (c.readinessProbe?.failureThreshold ?? 3) > drain) {
     problems.push(`${cid}: DrainDelay ${drain} s is shorter than the readiness probe needs to notice (period × failureThreshold)`);
   }
+  if (settings.ConfigFile) checkConfigFile(pod, c, cid, configMaps, settings.ConfigFile);
+}
+
+// ConfigFile must be a key of a ConfigMap volume mounted as a directory: the process fails its start without the file,
+// and a subPath mount (or a file from anywhere else) is never updated, so a reload would never come.
+function checkConfigFile(pod, c, cid, configMaps, file) {
+  const slash = file.lastIndexOf("/");
+  const [dir, key] = [file.slice(0, slash), file.slice(slash + 1)];
+  const mount = (c.volumeMounts ?? []).find((m) => m.mountPath.replace(/\/+$/, "") === dir);
+  if (!mount) return problems.push(`${cid}: ConfigFile ${file} is in no directory the container mounts`);
+  if (mount.subPath) return problems.push(`${cid}: ConfigFile's mount ${mount.name} uses subPath, which never sees a ConfigMap change`);
+  const volume = (pod.volumes ?? []).find((v) => v.name === mount.name);
+  if (!volume?.configMap) return problems.push(`${cid}: ConfigFile ${file} is not on a ConfigMap volume`);
+  const items = volume.configMap.items;
+  const source = items ? items.find((i) => i.path === key)?.key : key;
+  if (source === undefined || !(source in (configMaps.get(volume.configMap.name) ?? {}))) {
+    problems.push(`${cid}: ConfigFile ${file}: ConfigMap ${volume.configMap.name} has no key for ${key}`);
+  }
 }
 
 function seconds(timespan) {

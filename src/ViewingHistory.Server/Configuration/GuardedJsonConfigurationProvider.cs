@@ -31,4 +31,14 @@ internal sealed class GuardedJsonConfigurationProvider(GuardedJsonConfigurationS
             LoadError = "not valid JSON: " + (ex.InnerException?.Message ?? ex.Message);
         }
     }
+
+    /// <summary>Also stops the watcher made for this file (its polling timer); a provider the framework resolved is its own.</summary>
+    protected override void Dispose(bool disposing)
+    {
+        base.Dispose(disposing);
+        if (disposing && source.FileProvider is WatchedFileProvider watched)
+        {
+            watched.Dispose();
+        }
+    }
 }

@@ -34,8 +34,16 @@ internal static class ViewingHistoryHostingExtensions
         {
             // An operator's file on top of everything else, watched: a valid change to the Pipeline or Ingest settings
             // there takes effect on the next request; an invalid one is refused as a whole (ConfigurationGuard).
-            var source = new GuardedJsonConfigurationSource { Path = Path.GetFullPath(configFile), Optional = false, ReloadOnChange = true };
-            source.ResolveFileProvider();
+            // Watched by events and by polling (WatchedFileProvider): a Kubernetes ConfigMap volume's update is a symlink
+            // swap that no file-system event names.
+            var path = Path.GetFullPath(configFile);
+            var source = new GuardedJsonConfigurationSource
+            {
+                FileProvider = new WatchedFileProvider(Path.GetDirectoryName(path)!),
+                Path = Path.GetFileName(path),
+                Optional = false,
+                ReloadOnChange = true,
+            };
             ((IConfigurationBuilder)builder.Configuration).Add(source);
         }
 

@@ -70,7 +70,39 @@ public sealed class ConfigurationReloadTests : IDisposable
         Assert.Single(await server.Contract.ReadAllAsync(member));
     }
 
+    [Fact(Timeout = 120_000)]
+    public async Task A_Kubernetes_ConfigMap_volume_update_is_reloaded_though_no_file_event_names_the_file()
+    {
+        // The kubelet's layout: pipeline.json -> ..data/pipeline.json, ..data -> a timestamped directory. An update
+        // writes a new directory and renames a new ..data link over the old one; the file's own name never changes.
+        var volume = Directory.CreateDirectory(Path.Combine(_data.Path, "configmap")).FullName;
+        WriteVersion(volume, "..2026_12_02_22_00_00.1", """{"Pipeline":{"Mode":"async","AsyncPercent":100}}""");
+        File.CreateSymbolicLink(Path.Combine(volume, "..data"), "..2026_12_02_22_00_00.1");
+        File.CreateSymbolicLink(Path.Combine(volume, "pipeline.json"), Path.Combine("..data", "pipeline.json"));
+        await using var server = InProcessHost.Start(_data.Path, new Dictionary<string, string?> { ["ConfigFile"] = Path.Combine(volume, "pipeline.json"), ["Archive:Enabled"] = "false" });
+        Assert.Equal(100, (int)(await StatusAsync(server))["asyncPercent"]!);
+
+        foreach (var (version, percent) in new[] { ("..2026_12_02_22_01_00.2", 40), ("..2026_12_02_22_02_00.3", 0) })
+        {
+            WriteVersion(volume, version, $$"""{"Pipeline":{"Mode":"async","AsyncPercent":{{percent}}} }""");
+            var swap = Path.Combine(volume, "..data_tmp");
+            File.CreateSymbolicLink(swap, version);
+            PosixFiles.RenameOver(swap, Path.Combine(volume, "..data"));
+            var status = await Eventually.UntilAsync(
+                () => StatusAsync(server), s => (int)s["asyncPercent"]! == percent, ReloadDeadline, $"the ConfigMap's {percent} % to apply");
+            Assert.True((bool)status["configuration"]!["valid"]!, status.ToJsonString());
+        }
+
+        await IngestAndReadAsync(server, "after the ConfigMap updates");
+    }
+
     public void Dispose() => _data.Dispose();
+
+    private static void WriteVersion(string volume, string version, string json)
+    {
+        Directory.CreateDirectory(Path.Combine(volume, version));
+        File.WriteAllText(Path.Combine(volume, version, "pipeline.json"), json);
+    }
 
     private static async Task IngestAndReadAsync(InProcessHost server, string what)
     {

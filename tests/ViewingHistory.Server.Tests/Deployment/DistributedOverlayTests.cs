@@ -34,6 +34,7 @@ public sealed class DistributedOverlayTests(DistributedEngines engines)
             settings["Queue__Replicas"] = "1";
             settings["Store__ConnectionString"] = connectionString;
             settings["Archive__Path"] = archiveDir.Path;
+            KubernetesManifestTests.MountConfigFile(objects, byName[workload], settings, dataDir);
             var configuration = settings
                 .Where(s => s.Key != "ASPNETCORE_HTTP_PORTS")
                 .ToDictionary(s => s.Key.Replace("__", ":", StringComparison.Ordinal), s => (string?)s.Value);

@@ -108,15 +108,18 @@ public sealed class KubernetesManifestTests
         var broken = Path.Combine(Path.GetTempPath(), $"vh-broken-{Guid.NewGuid():N}.yaml");
         try
         {
-            // A string where the schema wants an integer, and a misspelt probe (so the container has none).
+            // A string where the schema wants an integer, a misspelt probe (so the container has none), and the reloadable
+            // file mounted by subPath (the kubelet never updates such a mount).
             await File.WriteAllTextAsync(broken, rendered.Replace("containerPort: 8080", "containerPort: \"8080\"", StringComparison.Ordinal)
-                .Replace("readinessProbe:", "readinesProbe:", StringComparison.Ordinal));
+                .Replace("readinessProbe:", "readinesProbe:", StringComparison.Ordinal)
+                .Replace("- mountPath: /etc/viewing-history\n", "- mountPath: /etc/viewing-history\n          subPath: pipeline.json\n", StringComparison.Ordinal));
 
             var (run, _) = await DeployTools.CheckAsync("manifests", broken);
 
             Assert.Equal(1, run.ExitCode);
             Assert.Contains("containerPort must be integer", run.Stderr, StringComparison.Ordinal);
             Assert.Contains("container server: no readinessProbe", run.Stderr, StringComparison.Ordinal);
+            Assert.Contains("container server: ConfigFile's mount pipeline uses subPath", run.Stderr, StringComparison.Ordinal);
         }
         finally
         {
@@ -134,6 +137,7 @@ public sealed class KubernetesManifestTests
         // As the pod gets them, but for what the cluster provides: the volume (a temp dir here), the listening port
         // (the test server has none) and the Secret (the test credentials InProcessHost sets).
         settings["DataDir"] = dir.Path;
+        MountConfigFile(objects, Assert.Single(Workloads(objects)), settings, dir.Path);
         var configuration = settings
             .Where(s => s.Key != "ASPNETCORE_HTTP_PORTS")
             .ToDictionary(s => s.Key.Replace("__", ":", StringComparison.Ordinal), s => (string?)s.Value);
@@ -161,6 +165,26 @@ public sealed class KubernetesManifestTests
         {
             File.Delete(rendered);
         }
+    }
+
+    /// <summary>
+    /// What the kubelet does for the pod's <c>ConfigFile</c>: the keys of the ConfigMap volume mounted at the file's
+    /// directory, written under <paramref name="dir"/>, and the setting pointed there.
+    /// </summary>
+    internal static void MountConfigFile(List<JsonObject> objects, JsonObject workload, Dictionary<string, string> settings, string dir)
+    {
+        var file = settings["ConfigFile"];
+        var container = workload["spec"]!["template"]!["spec"]!["containers"]![0]!;
+        var mount = container["volumeMounts"]!.AsArray().Single(m => (string?)m!["mountPath"] == Path.GetDirectoryName(file))!;
+        var map = (string)Volume(workload, (string)mount["name"]!)!["configMap"]!["name"]!;
+        var data = objects.Single(o => (string?)o["kind"] == "ConfigMap" && (string?)o["metadata"]?["name"] == map)["data"]!.AsObject();
+        var volume = Directory.CreateDirectory(Path.Combine(dir, "configmap-" + map)).FullName;
+        foreach (var (key, value) in data)
+        {
+            File.WriteAllText(Path.Combine(volume, key), (string)value!);
+        }
+
+        settings["ConfigFile"] = Path.Combine(volume, Path.GetFileName(file));
     }
 
     internal static IEnumerable<JsonObject> Workloads(List<JsonObject> objects) =>
@@ -212,6 +236,7 @@ public sealed class KubernetesManifestTests
         {
             var parts = key.Split("__");
             var known = key.StartsWith("ASPNETCORE_", StringComparison.Ordinal) || key.StartsWith("DOTNET_", StringComparison.Ordinal)
+                || key == "ConfigFile" // read by the hosting itself (ViewingHistoryHostingExtensions)
                 || (parts.Length == 1 && typeof(ServiceOptions).GetProperty(key) is not null)
                 || (parts.Length >= 2 && parts[1] == "Kind" && parts[0] is "Queue" or "Store")
                 || (parts.Length >= 2 && sections.TryGetValue(parts[0], out var properties) && properties.Contains(parts[1])
