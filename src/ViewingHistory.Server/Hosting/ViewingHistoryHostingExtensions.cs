@@ -131,7 +131,13 @@ internal static class ViewingHistoryHostingExtensions
 
         services.AddDownstreamFeeds(configuration, service);
 
-        services.AddAuthentication(CredentialAuthenticationHandler.SchemeName)
+        // The credential scheme alone. AddAuthentication would add ASP.NET Core Data Protection too, which nothing here
+        // uses (no cookie, no protected payload: credentials are keys and signed tokens) and whose key ring, started
+        // with the host, warns on every start where the user's home is not writable (a container's read-only root)
+        // that "protected data will be unavailable when application exits".
+        services.AddAuthenticationCore(o => o.DefaultScheme = CredentialAuthenticationHandler.SchemeName);
+        services.AddWebEncoders();
+        new AuthenticationBuilder(services)
             .AddScheme<AuthenticationSchemeOptions, CredentialAuthenticationHandler>(CredentialAuthenticationHandler.SchemeName, null);
         services.AddAuthorization(Policies.Add);
         services.AddSingleton<IAuthorizationHandler, MemberAccessHandler>();

@@ -27,6 +27,31 @@ public sealed class ContentRootTests
     }
 
     [Fact]
+    public async Task Configured_as_in_a_container_with_a_home_it_cannot_write_the_start_logs_no_warning()
+    {
+        // As a pod runs it: its own credentials, a read-only root (HOME=/proc: nothing can be written there). Operators
+        // alert on warnings; the framework's Data Protection key ring used to add three at every start, for data
+        // nothing here protects.
+        using var work = new TempDirectory("vh-content-root");
+        var settings = new Dictionary<string, string>
+        {
+            ["DataDir"] = Path.Combine(work.Path, "data"),
+            ["Auth:IngestKeys:0"] = "container-ingest-key-0123456789",
+            ["Auth:ServiceKeys:0"] = "container-service-key-0123456789",
+            ["Auth:MemberTokenSecret"] = "container-member-token-secret-0123456789-abcdef",
+        };
+        await using var server = await ServerProcess.StartAsync(settings, environment: new Dictionary<string, string> { ["HOME"] = "/proc" }, workingDirectory: work.Path);
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/v1/admin/status");
+        request.Headers.TryAddWithoutValidation("Authorization", "Bearer container-service-key-0123456789");
+        using var response = await server.Client.SendAsync(request);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+
+        Assert.Equal(0, await server.StopAsync(TimeSpan.FromSeconds(30)));
+        var warnings = server.Output.Split('\n').Where(l => l.StartsWith("warn:", StringComparison.Ordinal) || l.StartsWith("fail:", StringComparison.Ordinal) || l.StartsWith("crit:", StringComparison.Ordinal));
+        Assert.Empty(warnings);
+    }
+
+    [Fact]
     public async Task A_DataDir_that_names_a_file_exits_2_naming_the_setting_without_a_stack_trace()
     {
         using var work = new TempDirectory("vh-content-root");
