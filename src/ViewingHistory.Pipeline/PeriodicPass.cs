@@ -1,23 +1,25 @@
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using ViewingHistory.Queue;
 
 namespace ViewingHistory.Pipeline;
 
 /// <summary>
 /// A background pass over the store (or another engine) every interval, the first at start: a pass that fails (an
-/// engine down) is reported through <see cref="OnPassFailed"/> and tried again at the next tick, since every pass of
+/// engine down) is logged as <paramref name="what"/> failing (paced by a <see cref="RetryLog"/>: a long outage is one
+/// warning, one a minute while it lasts, and one line when it ends) and tried again at the next tick, since every pass of
 /// this kind is idempotent and doing it late loses nothing. The feed's pruning, the erasure purge and the retirement of
 /// erasure parts are passes.
 /// </summary>
-public abstract class PeriodicPass(TimeSpan interval, TimeProvider time) : BackgroundService
+public abstract class PeriodicPass(TimeSpan interval, TimeProvider time, ILogger logger, string what) : BackgroundService
 {
+    private readonly RetryLog _failures = new(logger, LogLevel.Warning, time);
+
     /// <summary>The clock the passes tick on.</summary>
     protected TimeProvider Time { get; } = time;
 
     /// <summary>One pass; it logs what it did itself.</summary>
     protected abstract Task RunPassAsync(CancellationToken cancellationToken);
-
-    /// <summary>Logs a failed pass (the next interval tries again).</summary>
-    protected abstract void OnPassFailed(Exception exception);
 
     protected sealed override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -27,10 +29,11 @@ public abstract class PeriodicPass(TimeSpan interval, TimeProvider time) : Backg
             try
             {
                 await RunPassAsync(stoppingToken);
+                _failures.Succeeded(what);
             }
             catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
             {
-                OnPassFailed(ex);
+                _failures.Failed(ex, what, "trying again at the next interval");
             }
         }
         while (await timer.WaitForNextTickAsync(stoppingToken));

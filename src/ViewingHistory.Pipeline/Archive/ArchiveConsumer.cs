@@ -23,6 +23,8 @@ public sealed partial class ArchiveConsumer(
     ArchiveEraser eraser)
 {
     private readonly List<QueueDelivery> _buffer = [];
+    private readonly RetryLog _receives = new(logger, LogLevel.Warning, time);
+    private readonly RetryLog _writes = new(logger, LogLevel.Error, time);
     private int _buffered;
     private DateTimeOffset _firstBufferedAt;
 
@@ -83,10 +85,11 @@ public sealed partial class ArchiveConsumer(
         try
         {
             delivery = await consumer.ReceiveAsync(Math.Max(1, options.MaxRowsPerFile - _buffered), wait, stopping);
+            _receives.Succeeded("Archive: receiving from the queue");
         }
         catch (Exception ex) when (!stopping.IsCancellationRequested && FailureClassifier.IsTransient(ex))
         {
-            LogReceiveFailed(ex);
+            _receives.Failed(ex, "Archive: receiving from the queue", "retrying in 0.5 s");
             await Task.Delay(TimeSpan.FromMilliseconds(500), time, stopping);
             return;
         }
@@ -113,12 +116,13 @@ public sealed partial class ArchiveConsumer(
             try
             {
                 await WriteBufferAsync(cancellationToken);
+                _writes.Succeeded("Archive: writing events");
                 break;
             }
             catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
             {
                 // A file written before the failure stays: its rows come again in the retry (duplicates, not loss).
-                LogWriteFailed(ex, _buffered);
+                _writes.Failed(ex, $"Archive: writing {_buffered} events", "retrying in 1 s (not acknowledged)");
                 foreach (var delivery in _buffer)
                 {
                     await consumer.KeepAliveAsync(delivery, cancellationToken);
@@ -204,12 +208,6 @@ public sealed partial class ArchiveConsumer(
             LogCompactionFailed(ex);
         }
     }
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Archive: receiving from the queue failed; retrying")]
-    private partial void LogReceiveFailed(Exception exception);
-
-    [LoggerMessage(Level = LogLevel.Error, Message = "Archive: writing {Events} events failed; retrying in 1 s (not acknowledged)")]
-    private partial void LogWriteFailed(Exception exception, int events);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Archive: entry {Id} is undecodable ({Error}); nothing to archive")]
     private partial void LogSkipped(string id, string? error);

@@ -15,7 +15,7 @@ public sealed partial class ErasurePurgeService(
     StoreSet stores,
     ErasureOptions options,
     TimeProvider time,
-    ILogger<ErasurePurgeService> logger) : PeriodicPass(options.PurgeInterval, time)
+    ILogger<ErasurePurgeService> logger) : PeriodicPass(options.PurgeInterval, time, logger, "Erasure: the purge")
 {
     private bool _shadowRegistered;
 
@@ -58,11 +58,6 @@ public sealed partial class ErasurePurgeService(
     }
 
     // The store may be down: the next tick tries again; until then reads already leave the changes out.
-    protected override void OnPassFailed(Exception exception) => LogFailed(exception);
-
     [LoggerMessage(Level = LogLevel.Information, Message = "Erasure: removed {Count} earlier changes of erased members from the feed")]
     private partial void LogPurged(long count);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Erasure: the purge failed; trying again at the next interval")]
-    private partial void LogFailed(Exception exception);
 }

@@ -31,6 +31,9 @@ public sealed partial class DeliveryPolicy(
     TimeProvider time,
     ILogger logger)
 {
+    private readonly RetryLog _applies = new(logger, LogLevel.Warning, time);
+    private readonly string _applying = $"Consumer {target.ConsumerName}: applying entries";
+
     private string ConsumerName => target.ConsumerName;
 
     /// <summary>
@@ -76,11 +79,12 @@ public sealed partial class DeliveryPolicy(
         try
         {
             await apply(good, cancellationToken);
+            _applies.Succeeded(_applying);
             return;
         }
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
         {
-            LogApplyFailed(ex, ConsumerName, good.Count, FailureClassifier.IsTransient(ex));
+            ApplyFailed(ex, good.Count);
             if (!FailureClassifier.IsTransient(ex) && OnLastDelivery(consumer, good))
             {
                 // The engine will not deliver these entries again (JetStream's MaxDeliver stops silently): another
@@ -97,6 +101,7 @@ public sealed partial class DeliveryPolicy(
         try
         {
             await retry.ExecuteAsync(async ct => await apply(good, ct), cancellationToken);
+            _applies.Succeeded(_applying);
         }
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested && !FailureClassifier.IsTransient(ex))
         {
@@ -121,7 +126,7 @@ public sealed partial class DeliveryPolicy(
                 (FailureClassifier.IsTransient(ex) || retryPermanent())),
             OnRetry = async args =>
             {
-                LogApplyFailed(args.Outcome.Exception!, ConsumerName, entries, FailureClassifier.IsTransient(args.Outcome.Exception!));
+                ApplyFailed(args.Outcome.Exception!, entries);
                 await KeepAliveAsync(consumer, deliveries, cancellationToken);
             },
         }).Build();
@@ -244,8 +249,11 @@ public sealed partial class DeliveryPolicy(
         AfterCommit.Run(logger, ConsumerName, () => metrics.DeadLettered(1));
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Consumer {Consumer}: applying {Entries} entries failed (transient: {Transient}); retrying")]
-    private partial void LogApplyFailed(Exception exception, string consumer, int entries, bool transient);
+    private void ApplyFailed(Exception exception, int entries) =>
+        _applies.Failed(
+            exception,
+            $"Consumer {ConsumerName}: applying {entries} entries",
+            FailureClassifier.IsTransient(exception) ? "retrying (a transient failure: the store's state)" : "retrying (not a transient failure)");
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Consumer {Consumer}: the store refuses a probe write, so entry {EntryId} is not at fault; holding it until the store accepts writes")]
     private partial void LogHeldForStore(Exception exception, string consumer, string entryId);

@@ -27,6 +27,8 @@ public sealed partial class HistoryProcessor
     private readonly OptionsInForce<PipelineOptions> _pipeline;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
+    private readonly RetryLog _receives;
+    private readonly string _receiving;
     private readonly ConsumptionControl _control;
     private readonly DeliveryPolicy _policy;
     private readonly IDeadLetterQueue _deadLetters;
@@ -51,6 +53,8 @@ public sealed partial class HistoryProcessor
         _pipeline = pipeline;
         _time = time;
         _logger = logger;
+        _receives = new RetryLog(logger, LogLevel.Warning, time);
+        _receiving = $"Consumer {target.ConsumerName}: receiving";
         _control = control;
         _deadLetters = deadLetters;
         _policy = new DeliveryPolicy(target, ApplyAsync, deadLetters, options, metrics, time, logger);
@@ -154,10 +158,11 @@ public sealed partial class HistoryProcessor
                 try
                 {
                     delivery = await consumer.ReceiveAsync(_options.MaxBatchEvents - pending, _options.MaxBatchWait, stopping);
+                    _receives.Succeeded(_receiving);
                 }
                 catch (Exception ex) when (!stopping.IsCancellationRequested && FailureClassifier.IsTransient(ex))
                 {
-                    LogReceiveFailed(ex, _target.ConsumerName);
+                    _receives.Failed(ex, _receiving, "retrying in 0.5 s");
                     await Task.Delay(TimeSpan.FromMilliseconds(500), _time, stopping);
                     continue;
                 }
@@ -244,7 +249,4 @@ public sealed partial class HistoryProcessor
             }
         }
     }
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Consumer {Consumer}: receive failed; retrying")]
-    private partial void LogReceiveFailed(Exception exception, string consumer);
 }

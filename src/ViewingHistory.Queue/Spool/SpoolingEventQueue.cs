@@ -1,3 +1,4 @@
+using System.Globalization;
 using Microsoft.Extensions.Logging;
 using ViewingHistory.Core.Events;
 
@@ -18,6 +19,7 @@ public sealed partial class SpoolingEventQueue : IEventQueue
     private readonly IEventQueue _spool;
     private readonly SpoolOptions _options;
     private readonly ILogger _logger;
+    private readonly RetryLog _forwards;
     private readonly CancellationTokenSource _stopping = new();
     private Task? _forwarder;
     private volatile bool _primaryDown;
@@ -29,6 +31,7 @@ public sealed partial class SpoolingEventQueue : IEventQueue
         _spool = spool;
         _options = options;
         _logger = logger;
+        _forwards = new RetryLog(logger);
     }
 
     public IDeadLetterQueue DeadLetters => _primary.DeadLetters;
@@ -152,6 +155,7 @@ public sealed partial class SpoolingEventQueue : IEventQueue
                 await consumer.AckAsync(pending, stopping);
                 pending = null;
                 backoff = _options.RetryDelay;
+                _forwards.Succeeded("Spool: forwarding spooled batches to the shared queue");
                 MarkPrimaryBack();
             }
             catch (OperationCanceledException) when (stopping.IsCancellationRequested)
@@ -160,7 +164,7 @@ public sealed partial class SpoolingEventQueue : IEventQueue
             }
             catch (Exception ex)
             {
-                LogForwardFailed(ex, backoff.TotalSeconds);
+                _forwards.Failed(ex, "Spool: forwarding spooled batches to the shared queue", string.Create(CultureInfo.InvariantCulture, $"retrying in {backoff.TotalSeconds:0.#} s"));
                 await Task.Delay(backoff + TimeSpan.FromMilliseconds(Random.Shared.Next(0, 250)), stopping).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
                 backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, _options.MaxRetryDelay.Ticks));
             }
@@ -193,7 +197,4 @@ public sealed partial class SpoolingEventQueue : IEventQueue
 
     [LoggerMessage(Level = LogLevel.Information, Message = "The shared queue is back; appending to it directly again while the spool drains")]
     private partial void LogPrimaryBack();
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Forwarding spooled batches failed; retrying in {Seconds:0.#} s")]
-    private partial void LogForwardFailed(Exception exception, double seconds);
 }

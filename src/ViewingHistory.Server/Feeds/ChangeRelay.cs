@@ -33,6 +33,8 @@ internal sealed partial class ChangeRelay(
 {
     private const int PageSize = 1000;
 
+    private readonly RetryLog _failures = new(logger, LogLevel.Warning, time);
+
     /// <summary>Failed publishes of one change before it goes to the unroutable destination.</summary>
     public const int AttemptsBeforeFallback = 3;
 
@@ -48,7 +50,7 @@ internal sealed partial class ChangeRelay(
             catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
             {
                 // The stream or the store is unreachable: start again from the saved position.
-                LogFailed(ex);
+                _failures.Failed(ex, "Change relay", "starting again from the saved position in 1 s");
                 await Task.Delay(TimeSpan.FromSeconds(1), time, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             }
         }
@@ -58,6 +60,7 @@ internal sealed partial class ChangeRelay(
     {
         LogStarted(sink.Name, position);
         await stores.Primary.RegisterErasurePartAsync(ErasureParts.Relay, cancellationToken);
+        _failures.Succeeded("Change relay");
         var nextErasureCheck = time.GetUtcNow();
         while (!cancellationToken.IsCancellationRequested)
         {
@@ -144,6 +147,4 @@ internal sealed partial class ChangeRelay(
     [LoggerMessage(Level = LogLevel.Error, Message = "Change relay: the change at position {Position} (member {MemberId}) failed to publish on its member's subject again and again; it was published on {Subject} instead")]
     private partial void LogUnroutable(Exception exception, long position, string memberId, string subject);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Change relay: failed; starting again from the saved position in 1 s")]
-    private partial void LogFailed(Exception exception);
 }

@@ -13,7 +13,7 @@ internal sealed partial class ChangeRetentionService(
     StoreOptions store,
     FeedOptions options,
     TimeProvider time,
-    ILogger<ChangeRetentionService> logger) : PeriodicPass(options.PruneInterval, time)
+    ILogger<ChangeRetentionService> logger) : PeriodicPass(options.PruneInterval, time, logger, "Change feed: pruning")
 {
     protected override async Task RunPassAsync(CancellationToken cancellationToken)
     {
@@ -25,12 +25,6 @@ internal sealed partial class ChangeRetentionService(
         }
     }
 
-    // The store may be down for a while: the next tick tries again; nothing is lost by pruning late.
-    protected override void OnPassFailed(Exception exception) => LogFailed(exception);
-
     [LoggerMessage(Level = LogLevel.Information, Message = "Change feed: pruned {Count} changes older than the retention")]
     private partial void LogPruned(long count);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Change feed: pruning failed; trying again at the next interval")]
-    private partial void LogFailed(Exception exception);
 }

@@ -38,7 +38,7 @@ internal sealed partial class ErasurePartRetirement(
     RunningErasureParts running,
     ErasureOptions options,
     TimeProvider time,
-    ILoggerFactory loggers) : PeriodicPass(options.PurgeInterval, time)
+    ILoggerFactory loggers) : PeriodicPass(options.PurgeInterval, time, loggers.CreateLogger<ErasurePartRetirement>(), "Erasure: retiring parts this configuration no longer runs")
 {
     private readonly ILogger _logger = loggers.CreateLogger<ErasurePartRetirement>();
     private DateTimeOffset _nextArchivePass = DateTimeOffset.MinValue;
@@ -77,8 +77,6 @@ internal sealed partial class ErasurePartRetirement(
     }
 
     protected override Task RunPassAsync(CancellationToken cancellationToken) => RunOnceAsync(cancellationToken);
-
-    protected override void OnPassFailed(Exception exception) => LogFailed(exception);
 
     /// <summary>Cleans the shadow store an earlier shadow mode left, if it is there; false once it is gone.</summary>
     private async Task<bool> CleanAbandonedShadowAsync(CancellationToken cancellationToken)
@@ -156,7 +154,4 @@ internal sealed partial class ErasurePartRetirement(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Erasure: the relay's stream is not reachable from this configuration (no change stream on this queue engine); its messages expire by Store:ChangeRetention, or delete the stream")]
     private partial void LogRelayUnreachable();
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Erasure: retiring parts this configuration no longer runs failed; trying again at the next interval")]
-    private partial void LogFailed(Exception exception);
 }

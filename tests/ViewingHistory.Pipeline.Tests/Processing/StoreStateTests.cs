@@ -17,7 +17,7 @@ namespace ViewingHistory.Pipeline.Tests.Processing;
 public sealed class StoreStateTests(DistributedEngines engines) : IDisposable
 {
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(60);
-    private const string TransientFailure = "failed (transient: True)";
+    private const string TransientFailure = "retrying (a transient failure: the store's state)";
     private readonly TempDirectory _dir = new("vh-pipeline-state");
 
     [Fact(Timeout = 180_000)]
