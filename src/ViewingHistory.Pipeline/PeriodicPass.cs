@@ -13,7 +13,7 @@ namespace ViewingHistory.Pipeline;
 /// </summary>
 public abstract class PeriodicPass(TimeSpan interval, TimeProvider time, ILogger logger, string what) : BackgroundService
 {
-    private readonly RetryLog _failures = new(logger, LogLevel.Warning, time);
+    private readonly RetryLog _failures = new(logger, what, LogLevel.Warning, time);
 
     /// <summary>The clock the passes tick on.</summary>
     protected TimeProvider Time { get; } = time;
@@ -29,11 +29,11 @@ public abstract class PeriodicPass(TimeSpan interval, TimeProvider time, ILogger
             try
             {
                 await RunPassAsync(stoppingToken);
-                _failures.Succeeded(what);
+                _failures.Succeeded();
             }
             catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
             {
-                _failures.Failed(ex, what, "trying again at the next interval");
+                _failures.Failed(ex, "trying again at the next interval");
             }
         }
         while (await timer.WaitForNextTickAsync(stoppingToken));

@@ -3,15 +3,16 @@ using Microsoft.Extensions.Logging;
 namespace ViewingHistory.Queue;
 
 /// <summary>
-/// Paces the log of an operation that is retried until it works again (an engine down, a volume full). The first failure
-/// of a run is logged in full, with its exception; then one line per <see cref="Every"/> (a minute by default) says it
-/// still fails, for how long, after how many attempts, and the last error's message; the end of the run is logged once,
-/// at Information. Every other failure goes to Debug, with its exception. Before it, a one-minute PostgreSQL outage
+/// Paces the log of an operation, <paramref name="what"/> ("Archive: writing events"), that is retried until it works
+/// again (an engine down, a volume full). The first failure of a run is logged in full, with its exception; then one
+/// line a minute says it still fails, for how long, after how many attempts, and the last error's message; the end of
+/// the run is logged once, at Information. Every other failure goes to Debug, with its exception. Before it, a one-minute PostgreSQL outage
 /// wrote ~2,500 lines from one all-roles process: the archive alone logged a full stack trace every second.
 /// Thread-safe; <see cref="Succeeded"/> costs one volatile read while nothing fails, so it can sit on the hot path.
 /// </summary>
-public sealed partial class RetryLog(ILogger logger, LogLevel level = LogLevel.Warning, TimeProvider? time = null)
+public sealed partial class RetryLog(ILogger logger, string what, LogLevel level = LogLevel.Warning, TimeProvider? time = null)
 {
+    private static readonly TimeSpan Every = TimeSpan.FromMinutes(1);
     private readonly TimeProvider _time = time ?? TimeProvider.System;
     private readonly Lock _lock = new();
     private volatile bool _failing;
@@ -19,17 +20,11 @@ public sealed partial class RetryLog(ILogger logger, LogLevel level = LogLevel.W
     private DateTimeOffset _lastReported;
     private long _attempts;
 
-    /// <summary>How often a run of failures is reported while it lasts.</summary>
-    public TimeSpan Every { get; init; } = TimeSpan.FromMinutes(1);
-
     /// <summary>True while the latest attempt failed.</summary>
     public bool Failing => _failing;
 
-    /// <summary>
-    /// Records a failed attempt of <paramref name="what"/> ("Archive: writing 423 events"); <paramref name="next"/> says what
-    /// happens now ("retrying in 1 s").
-    /// </summary>
-    public void Failed(Exception exception, string what, string next)
+    /// <summary>Records a failed attempt; <paramref name="next"/> says what happens now ("423 events not acknowledged; retrying in 1 s").</summary>
+    public void Failed(Exception exception, string next)
     {
         ArgumentNullException.ThrowIfNull(exception);
         var now = _time.GetUtcNow();
@@ -56,7 +51,7 @@ public sealed partial class RetryLog(ILogger logger, LogLevel level = LogLevel.W
     }
 
     /// <summary>Records an attempt that worked: ends a run of failures (logged once), or does nothing.</summary>
-    public void Succeeded(string what)
+    public void Succeeded()
     {
         if (!_failing)
         {

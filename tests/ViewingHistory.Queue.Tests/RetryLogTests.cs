@@ -17,16 +17,16 @@ public sealed class RetryLogTests
     {
         var clock = new SetClock();
         var logger = new Recorder();
-        var log = new RetryLog(logger, LogLevel.Error, clock);
+        var log = new RetryLog(logger, "Archive: writing events", LogLevel.Error, clock);
 
         // One attempt a second for 150 s: the first, then 149 more.
         for (var second = 0; second < 150; second++)
         {
-            log.Failed(StoreDown, "Archive: writing 42 events", "retrying in 1 s");
+            log.Failed(StoreDown, "42 events not acknowledged; retrying in 1 s");
             clock.Advance(TimeSpan.FromSeconds(1));
         }
 
-        log.Succeeded("Archive: writing events");
+        log.Succeeded();
 
         var above = logger.Lines.Where(l => l.Level > LogLevel.Debug).ToList();
         Assert.Collection(
@@ -34,18 +34,18 @@ public sealed class RetryLogTests
             first =>
             {
                 Assert.Equal(LogLevel.Error, first.Level);
-                Assert.Equal("Archive: writing 42 events failed; retrying in 1 s", first.Message);
+                Assert.Equal("Archive: writing events failed; 42 events not acknowledged; retrying in 1 s", first.Message);
                 Assert.Same(StoreDown, first.Exception);
             },
             minute =>
             {
                 Assert.Equal(LogLevel.Error, minute.Level);
                 Assert.Equal(
-                    "Archive: writing 42 events still fails after 60 s and 61 attempts; retrying in 1 s. Last error: InvalidOperationException: the store is down",
+                    "Archive: writing events still fails after 60 s and 61 attempts; 42 events not acknowledged; retrying in 1 s. Last error: InvalidOperationException: the store is down",
                     minute.Message);
                 Assert.Null(minute.Exception);
             },
-            twoMinutes => Assert.StartsWith("Archive: writing 42 events still fails after 120 s and 121 attempts;", twoMinutes.Message, StringComparison.Ordinal),
+            twoMinutes => Assert.StartsWith("Archive: writing events still fails after 120 s and 121 attempts;", twoMinutes.Message, StringComparison.Ordinal),
             end =>
             {
                 Assert.Equal(LogLevel.Information, end.Level);
@@ -63,21 +63,21 @@ public sealed class RetryLogTests
     {
         var clock = new SetClock();
         var logger = new Recorder();
-        var log = new RetryLog(logger, LogLevel.Warning, clock);
+        var log = new RetryLog(logger, "Spool: forwarding", LogLevel.Warning, clock);
 
-        log.Succeeded("Spool: forwarding");
+        log.Succeeded();
         Assert.Empty(logger.Lines);
         Assert.False(log.Failing);
 
-        log.Failed(StoreDown, "Spool: forwarding", "retrying in 1 s");
+        log.Failed(StoreDown, "retrying in 1 s");
         Assert.True(log.Failing);
         clock.Advance(TimeSpan.FromSeconds(3));
-        log.Succeeded("Spool: forwarding");
-        log.Succeeded("Spool: forwarding");
+        log.Succeeded();
+        log.Succeeded();
         Assert.False(log.Failing);
 
         clock.Advance(TimeSpan.FromMinutes(10));
-        log.Failed(StoreDown, "Spool: forwarding", "retrying in 1 s");
+        log.Failed(StoreDown, "retrying in 1 s");
 
         Assert.Equal(
             [
@@ -93,10 +93,10 @@ public sealed class RetryLogTests
     {
         var clock = new SetClock();
         var logger = new Recorder();
-        var log = new RetryLog(logger, LogLevel.Warning, clock);
+        var log = new RetryLog(logger, "Receiving", LogLevel.Warning, clock);
 
-        Parallel.For(0, 4_000, new ParallelOptions { MaxDegreeOfParallelism = 4 }, _ => log.Failed(StoreDown, "Receiving", "retrying"));
-        Parallel.For(0, 100, new ParallelOptions { MaxDegreeOfParallelism = 4 }, _ => log.Succeeded("Receiving"));
+        Parallel.For(0, 4_000, new ParallelOptions { MaxDegreeOfParallelism = 4 }, _ => log.Failed(StoreDown, "retrying"));
+        Parallel.For(0, 100, new ParallelOptions { MaxDegreeOfParallelism = 4 }, _ => log.Succeeded());
 
         Assert.Equal(4_000, logger.Lines.Count(l => l.Level != LogLevel.Information));
         var end = Assert.Single(logger.Lines, l => l.Level == LogLevel.Information);

@@ -23,8 +23,8 @@ public sealed partial class ArchiveConsumer(
     ArchiveEraser eraser)
 {
     private readonly List<QueueDelivery> _buffer = [];
-    private readonly RetryLog _receives = new(logger, LogLevel.Warning, time);
-    private readonly RetryLog _writes = new(logger, LogLevel.Error, time);
+    private readonly RetryLog _receives = new(logger, "Archive: receiving from the queue", LogLevel.Warning, time);
+    private readonly RetryLog _writes = new(logger, "Archive: writing events", LogLevel.Error, time);
     private int _buffered;
     private DateTimeOffset _firstBufferedAt;
 
@@ -85,11 +85,11 @@ public sealed partial class ArchiveConsumer(
         try
         {
             delivery = await consumer.ReceiveAsync(Math.Max(1, options.MaxRowsPerFile - _buffered), wait, stopping);
-            _receives.Succeeded("Archive: receiving from the queue");
+            _receives.Succeeded();
         }
         catch (Exception ex) when (!stopping.IsCancellationRequested && FailureClassifier.IsTransient(ex))
         {
-            _receives.Failed(ex, "Archive: receiving from the queue", "retrying in 0.5 s");
+            _receives.Failed(ex, "retrying in 0.5 s");
             await Task.Delay(TimeSpan.FromMilliseconds(500), time, stopping);
             return;
         }
@@ -116,13 +116,13 @@ public sealed partial class ArchiveConsumer(
             try
             {
                 await WriteBufferAsync(cancellationToken);
-                _writes.Succeeded("Archive: writing events");
+                _writes.Succeeded();
                 break;
             }
             catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
             {
                 // A file written before the failure stays: its rows come again in the retry (duplicates, not loss).
-                _writes.Failed(ex, $"Archive: writing {_buffered} events", "retrying in 1 s (not acknowledged)");
+                _writes.Failed(ex, $"{_buffered} events not acknowledged; retrying in 1 s");
                 foreach (var delivery in _buffer)
                 {
                     await consumer.KeepAliveAsync(delivery, cancellationToken);

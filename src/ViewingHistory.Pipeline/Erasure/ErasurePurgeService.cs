@@ -48,6 +48,7 @@ public sealed partial class ErasurePurgeService(
         return deleted;
     }
 
+    // The store may be down: the next tick tries again; until then reads already leave the changes out.
     protected override async Task RunPassAsync(CancellationToken cancellationToken)
     {
         var deleted = await PurgeOnceAsync(cancellationToken);
@@ -57,7 +58,6 @@ public sealed partial class ErasurePurgeService(
         }
     }
 
-    // The store may be down: the next tick tries again; until then reads already leave the changes out.
     [LoggerMessage(Level = LogLevel.Information, Message = "Erasure: removed {Count} earlier changes of erased members from the feed")]
     private partial void LogPurged(long count);
 }

@@ -31,8 +31,7 @@ public sealed partial class DeliveryPolicy(
     TimeProvider time,
     ILogger logger)
 {
-    private readonly RetryLog _applies = new(logger, LogLevel.Warning, time);
-    private readonly string _applying = $"Consumer {target.ConsumerName}: applying entries";
+    private readonly RetryLog _applies = new(logger, $"Consumer {target.ConsumerName}: applying entries", LogLevel.Warning, time);
 
     private string ConsumerName => target.ConsumerName;
 
@@ -79,7 +78,7 @@ public sealed partial class DeliveryPolicy(
         try
         {
             await apply(good, cancellationToken);
-            _applies.Succeeded(_applying);
+            _applies.Succeeded();
             return;
         }
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
@@ -101,7 +100,7 @@ public sealed partial class DeliveryPolicy(
         try
         {
             await retry.ExecuteAsync(async ct => await apply(good, ct), cancellationToken);
-            _applies.Succeeded(_applying);
+            _applies.Succeeded();
         }
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested && !FailureClassifier.IsTransient(ex))
         {
@@ -252,8 +251,9 @@ public sealed partial class DeliveryPolicy(
     private void ApplyFailed(Exception exception, int entries) =>
         _applies.Failed(
             exception,
-            $"Consumer {ConsumerName}: applying {entries} entries",
-            FailureClassifier.IsTransient(exception) ? "retrying (a transient failure: the store's state)" : "retrying (not a transient failure)");
+            FailureClassifier.IsTransient(exception)
+                ? $"{entries} entries not applied; retrying (a transient failure: the store's state)"
+                : $"{entries} entries not applied; retrying (not a transient failure)");
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Consumer {Consumer}: the store refuses a probe write, so entry {EntryId} is not at fault; holding it until the store accepts writes")]
     private partial void LogHeldForStore(Exception exception, string consumer, string entryId);

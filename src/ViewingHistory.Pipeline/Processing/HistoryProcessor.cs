@@ -28,7 +28,6 @@ public sealed partial class HistoryProcessor
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly RetryLog _receives;
-    private readonly string _receiving;
     private readonly ConsumptionControl _control;
     private readonly DeliveryPolicy _policy;
     private readonly IDeadLetterQueue _deadLetters;
@@ -53,8 +52,7 @@ public sealed partial class HistoryProcessor
         _pipeline = pipeline;
         _time = time;
         _logger = logger;
-        _receives = new RetryLog(logger, LogLevel.Warning, time);
-        _receiving = $"Consumer {target.ConsumerName}: receiving";
+        _receives = new RetryLog(logger, $"Consumer {target.ConsumerName}: receiving", LogLevel.Warning, time);
         _control = control;
         _deadLetters = deadLetters;
         _policy = new DeliveryPolicy(target, ApplyAsync, deadLetters, options, metrics, time, logger);
@@ -158,11 +156,11 @@ public sealed partial class HistoryProcessor
                 try
                 {
                     delivery = await consumer.ReceiveAsync(_options.MaxBatchEvents - pending, _options.MaxBatchWait, stopping);
-                    _receives.Succeeded(_receiving);
+                    _receives.Succeeded();
                 }
                 catch (Exception ex) when (!stopping.IsCancellationRequested && FailureClassifier.IsTransient(ex))
                 {
-                    _receives.Failed(ex, _receiving, "retrying in 0.5 s");
+                    _receives.Failed(ex, "retrying in 0.5 s");
                     await Task.Delay(TimeSpan.FromMilliseconds(500), _time, stopping);
                     continue;
                 }

@@ -31,7 +31,7 @@ public sealed partial class SpoolingEventQueue : IEventQueue
         _spool = spool;
         _options = options;
         _logger = logger;
-        _forwards = new RetryLog(logger);
+        _forwards = new RetryLog(logger, "Spool: forwarding spooled batches to the shared queue");
     }
 
     public IDeadLetterQueue DeadLetters => _primary.DeadLetters;
@@ -155,7 +155,7 @@ public sealed partial class SpoolingEventQueue : IEventQueue
                 await consumer.AckAsync(pending, stopping);
                 pending = null;
                 backoff = _options.RetryDelay;
-                _forwards.Succeeded("Spool: forwarding spooled batches to the shared queue");
+                _forwards.Succeeded();
                 MarkPrimaryBack();
             }
             catch (OperationCanceledException) when (stopping.IsCancellationRequested)
@@ -164,7 +164,7 @@ public sealed partial class SpoolingEventQueue : IEventQueue
             }
             catch (Exception ex)
             {
-                _forwards.Failed(ex, "Spool: forwarding spooled batches to the shared queue", string.Create(CultureInfo.InvariantCulture, $"retrying in {backoff.TotalSeconds:0.#} s"));
+                _forwards.Failed(ex, string.Create(CultureInfo.InvariantCulture, $"retrying in {backoff.TotalSeconds:0.#} s"));
                 await Task.Delay(backoff + TimeSpan.FromMilliseconds(Random.Shared.Next(0, 250)), stopping).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
                 backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, _options.MaxRetryDelay.Ticks));
             }

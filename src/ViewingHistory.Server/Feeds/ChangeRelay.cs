@@ -33,7 +33,7 @@ internal sealed partial class ChangeRelay(
 {
     private const int PageSize = 1000;
 
-    private readonly RetryLog _failures = new(logger, LogLevel.Warning, time);
+    private readonly RetryLog _failures = new(logger, "Change relay", LogLevel.Warning, time);
 
     /// <summary>Failed publishes of one change before it goes to the unroutable destination.</summary>
     public const int AttemptsBeforeFallback = 3;
@@ -50,7 +50,7 @@ internal sealed partial class ChangeRelay(
             catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
             {
                 // The stream or the store is unreachable: start again from the saved position.
-                _failures.Failed(ex, "Change relay", "starting again from the saved position in 1 s");
+                _failures.Failed(ex, "starting again from the saved position in 1 s");
                 await Task.Delay(TimeSpan.FromSeconds(1), time, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             }
         }
@@ -58,9 +58,9 @@ internal sealed partial class ChangeRelay(
 
     private async Task RelayAsync(long position, CancellationToken cancellationToken)
     {
-        LogStarted(sink.Name, position);
         await stores.Primary.RegisterErasurePartAsync(ErasureParts.Relay, cancellationToken);
-        _failures.Succeeded("Change relay");
+        _failures.Succeeded();
+        LogStarted(sink.Name, position);
         var nextErasureCheck = time.GetUtcNow();
         while (!cancellationToken.IsCancellationRequested)
         {
