@@ -12,6 +12,10 @@ try
     // Before the real host exists: the JIT compiles the service's hot paths on a scratch copy of it (Hosting/StartWarmUp.cs).
     warmUp = await StartWarmUp.RunAsync(builder);
     app = builder.Build();
+
+    // The options validated at start (ValidateOnStart), here rather than inside the host's start, which would log
+    // the failure with its stack trace and exit 1: a setting out of range is the operator's to fix, and says so.
+    app.Services.GetService<IStartupValidator>()?.Validate();
     app.MapViewingHistory();
 }
 catch (Exception ex) when (ex is InvalidOperationException or OptionsValidationException or ArgumentException or FormatException

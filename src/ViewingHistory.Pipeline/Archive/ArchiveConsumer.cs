@@ -144,7 +144,8 @@ public sealed partial class ArchiveConsumer(
 
     private async Task WriteBufferAsync(CancellationToken cancellationToken)
     {
-        var byHour = new Dictionary<string, List<ArchiveRow>>(StringComparer.Ordinal);
+        // Keyed by the hour's number: its directory's name is formatted once per hour, not once per event.
+        var byHour = new Dictionary<long, List<ArchiveRow>>();
         foreach (var entry in _buffer.SelectMany(d => d.Entries))
         {
             if (entry.Batch is null)
@@ -156,14 +157,13 @@ public sealed partial class ArchiveConsumer(
 
             foreach (var e in entry.Batch.Events)
             {
-                var row = ArchiveRow.From(e, entry.Batch.AcceptedAtMs);
-                var hour = ArchiveFiles.HourDirectory(root, row.Timestamp);
+                var hour = ArchiveFiles.HourOf(e.TimestampMs);
                 if (!byHour.TryGetValue(hour, out var rows))
                 {
                     byHour[hour] = rows = [];
                 }
 
-                rows.Add(row);
+                rows.Add(ArchiveRow.From(e, entry.Batch.AcceptedAtMs));
             }
         }
 
@@ -171,9 +171,10 @@ public sealed partial class ArchiveConsumer(
         {
             // Marks read now, after the rows were gathered: a covered row never reaches a file written from here on.
             var rows = await eraser.DropCoveredAsync(all, cancellationToken);
+            var directory = ArchiveFiles.HourDirectory(root, hour);
             foreach (var chunk in rows.Chunk(options.MaxRowsPerFile))
             {
-                await ArchiveFiles.WriteAsync(hour, "part", chunk, cancellationToken);
+                await ArchiveFiles.WriteAsync(directory, "part", chunk, cancellationToken);
             }
         }
     }

@@ -30,11 +30,15 @@ public sealed partial class ArchiveHost(
 
     private readonly ILogger _logger = loggers.CreateLogger<ArchiveHost>();
     private ConsumerSupervisor? _supervisor;
+    private BackgroundScheduler? _scheduler;
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
         Directory.CreateDirectory(root);
-        _supervisor = new ConsumerSupervisor(queue, time, _logger);
+
+        // A thread of its own, below the requests and the history processors: analytics may lag, visibility may not.
+        _scheduler = new BackgroundScheduler("Archive", threads: 1, options.Nice);
+        _supervisor = new ConsumerSupervisor(queue, time, _logger, _scheduler);
 
         // One compactor for the host's life: a restarted consumer must not run a second one beside it.
         var eraser = new ArchiveEraser(store, root, Environment.MachineName, erasure, loggers.CreateLogger<ArchiveEraser>());
@@ -48,7 +52,15 @@ public sealed partial class ArchiveHost(
         return Task.CompletedTask;
     }
 
-    public Task StopAsync(CancellationToken cancellationToken) => _supervisor?.StopAsync(cancellationToken) ?? Task.CompletedTask;
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        if (_supervisor is not null)
+        {
+            await _supervisor.StopAsync(cancellationToken);
+        }
+
+        _scheduler?.Dispose();
+    }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Archive: writing accepted events as Parquet under {Root}")]
     private partial void LogStarted(string root);

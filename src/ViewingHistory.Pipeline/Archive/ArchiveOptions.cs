@@ -20,6 +20,15 @@ public sealed record ArchiveOptions
     [Range(1, 10_000_000)]
     public int MaxRowsPerFile { get; init; } = 100_000;
 
+    /// <summary>
+    /// The nice value (Linux CPU priority, 0-19) of the archive's thread (<see cref="Processing.BackgroundScheduler"/>).
+    /// 10 by default: when the cores are wanted by ingest or the history processors, the archive yields them and lags
+    /// (the queue keeps its events; <c>vh_archive_lag_events</c>), and while they are free it runs as fast as at 0.
+    /// Unprivileged, a thread's priority cannot be raised back: a lower value takes effect at the next start.
+    /// </summary>
+    [Range(0, 19)]
+    public int Nice { get; init; } = 10;
+
     /// <summary>How often the small files of each hour are merged.</summary>
     public TimeSpan CompactInterval { get; init; } = TimeSpan.FromMinutes(5);
 

@@ -13,7 +13,8 @@ namespace ViewingHistory.Pipeline.Processing;
 /// <param name="queue">The queue the consumers are opened on.</param>
 /// <param name="time">The restart delay.</param>
 /// <param name="logger">The host's logger.</param>
-public sealed partial class ConsumerSupervisor(IEventQueue queue, TimeProvider time, ILogger logger)
+/// <param name="scheduler">Where the consumers run: the host's <see cref="BackgroundScheduler"/>, or null for the thread pool.</param>
+public sealed partial class ConsumerSupervisor(IEventQueue queue, TimeProvider time, ILogger logger, BackgroundScheduler? scheduler = null)
 {
     /// <summary>How long in-flight deliveries have after <see cref="StopAsync"/> to be committed and acknowledged.</summary>
     public static readonly TimeSpan DrainTimeout = TimeSpan.FromSeconds(10);
@@ -33,7 +34,9 @@ public sealed partial class ConsumerSupervisor(IEventQueue queue, TimeProvider t
     {
         ArgumentNullException.ThrowIfNull(run);
         var consumer = queue.OpenConsumer(consumerName);
-        _running.Add(Task.Run(() => SuperviseAsync(consumerName, consumer, run), CancellationToken.None));
+        _running.Add(scheduler is null
+            ? Task.Run(() => SuperviseAsync(consumerName, consumer, run), CancellationToken.None)
+            : scheduler.RunAsync(() => SuperviseAsync(consumerName, consumer, run)));
     }
 
     /// <summary>Stops receiving, waits for the consumers to drain (at most <see cref="DrainTimeout"/>), and closes them.</summary>

@@ -53,6 +53,45 @@ public sealed class ArchiveCompactionTests : IDisposable
             read);
     }
 
+    [Fact]
+    public async Task A_file_is_the_one_the_parquet_serializer_writes_of_the_same_rows()
+    {
+        // ArchiveFiles writes column by column; the schema and the rows must be the serializer's, which defines them.
+        var at = new DateTime(2026, 11, 27, 17, 0, 0, DateTimeKind.Utc);
+        var rows = Enumerable.Range(0, 3_000).Select(i => ArchiveRow.From(
+            new PlaybackEvent($"e-{i}", $"m-{i % 17}", $"t-{i % 5}", $"s-{i % 40}", i, (PlaybackEventType)(i % 5), i * 1000L, 3_600_000, new DateTimeOffset(at).ToUnixTimeMilliseconds() + i, i % 3 == 0 ? null : $"tv-{i % 4}"),
+            new DateTimeOffset(at).ToUnixTimeMilliseconds() + i + 7)).ToList();
+        var ours = await ArchiveFiles.WriteAsync(_root.Path, "part", rows, CancellationToken.None);
+        var theirs = Path.Combine(_root.Path, "serializer.parquet");
+        await using (var stream = File.Create(theirs))
+        {
+            await Parquet.Serialization.ParquetSerializer.SerializeAsync(rows, stream);
+        }
+
+        await using (var a = await Parquet.ParquetReader.CreateAsync(ours))
+        await using (var b = await Parquet.ParquetReader.CreateAsync(theirs))
+        {
+            Assert.True(a.Schema.Equals(b.Schema), a.Schema.GetNotEqualsMessage(b.Schema, "ours", "the serializer's"));
+        }
+
+        static string Text(ArchiveRow r) => System.Text.Json.JsonSerializer.Serialize(r);
+        Assert.Equal((await ArchiveFiles.ReadAsync(theirs, CancellationToken.None)).Select(Text), (await ArchiveFiles.ReadAsync(ours, CancellationToken.None)).Select(Text));
+        Assert.Equal(rows.Select(Text), (await ArchiveFiles.ReadAsync(ours, CancellationToken.None)).Select(Text));
+    }
+
+    [Theory]
+    [InlineData("2026-11-27T17:59:59.999Z", "date=2026-11-27/hour=17")]
+    [InlineData("2026-11-27T18:00:00.000Z", "date=2026-11-27/hour=18")]
+    [InlineData("1970-01-01T00:00:00.000Z", "date=1970-01-01/hour=00")]
+    [InlineData("1969-12-31T23:59:59.999Z", "date=1969-12-31/hour=23")]
+    public void The_hour_of_a_timestamp_names_the_directory_its_date_time_names(string timestamp, string expected)
+    {
+        var at = DateTimeOffset.Parse(timestamp, System.Globalization.CultureInfo.InvariantCulture);
+        var directory = ArchiveFiles.HourDirectory("root", ArchiveFiles.HourOf(at.ToUnixTimeMilliseconds()));
+        Assert.Equal(Path.Combine("root", expected), directory);
+        Assert.Equal(ArchiveFiles.HourDirectory("root", at.UtcDateTime), directory);
+    }
+
     public void Dispose() => _root.Dispose();
 
     private static ArchiveRow Row(string id, DateTime at) => ArchiveRow.From(
