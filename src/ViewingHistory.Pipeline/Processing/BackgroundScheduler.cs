@@ -4,12 +4,13 @@ using ViewingHistory.Core.Diagnostics;
 namespace ViewingHistory.Pipeline.Processing;
 
 /// <summary>
-/// Dedicated threads, at a lower CPU priority than the thread pool (<see cref="CpuPriority"/>), for the work that
-/// drains the queue in a process that also takes ingest: the history processors and the archive. A consumer started
-/// here keeps running here, since every await of its own code resumes on the scheduler it started on, while the
-/// requests run on the pool at normal priority. When both want the cores, ingest gets them and the queue holds the
-/// difference (the design's burst absorber), so a burst of ingest no longer shares the cores evenly with a backlog
-/// being drained; while the cores are free the consumers run as fast as before (benchmarks/NOTES.md).
+/// Dedicated threads, at a lower CPU priority than the thread pool (<see cref="CpuPriority"/>), for a queue consumer
+/// whose lag no member sees: the archive (<c>Archive:Nice</c>). A consumer started here keeps running here, since
+/// every await of its own code resumes on the scheduler it started on, while the requests and the history processors
+/// run on the pool at normal priority. When both want the cores, the pool gets them and the queue holds what the
+/// consumer has not yet read; while the cores are free it runs as fast as before. Work a library continues after its
+/// own <c>ConfigureAwait(false)</c> runs on the pool, at normal priority (benchmarks/NOTES.md: why the history
+/// processors do not run here).
 /// </summary>
 public sealed class BackgroundScheduler : TaskScheduler, IDisposable
 {
@@ -45,10 +46,6 @@ public sealed class BackgroundScheduler : TaskScheduler, IDisposable
 
     /// <summary>Starts <paramref name="work"/> on these threads; what it awaits resumes on them.</summary>
     public Task RunAsync(Func<Task> work) =>
-        Task.Factory.StartNew(work, CancellationToken.None, TaskCreationOptions.DenyChildAttach, this).Unwrap();
-
-    /// <inheritdoc cref="RunAsync(Func{Task})"/>
-    public Task<T> RunAsync<T>(Func<Task<T>> work) =>
         Task.Factory.StartNew(work, CancellationToken.None, TaskCreationOptions.DenyChildAttach, this).Unwrap();
 
     /// <summary>Takes no more work: the threads finish what is queued and end. What is scheduled later runs on the pool.</summary>

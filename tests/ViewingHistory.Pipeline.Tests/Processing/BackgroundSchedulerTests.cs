@@ -73,7 +73,12 @@ public sealed class BackgroundSchedulerTests
     public async Task Nice_0_leaves_the_threads_as_they_are()
     {
         using var scheduler = new BackgroundScheduler("Test background", threads: 1, nice: 0);
-        var nice = await scheduler.RunAsync(() => Task.FromResult(CpuPriority.CurrentThreadNice()));
+        int? nice = null;
+        await scheduler.RunAsync(() =>
+        {
+            nice = CpuPriority.CurrentThreadNice();
+            return Task.CompletedTask;
+        });
         Assert.Equal(0, scheduler.LoweredThreads);
         if (OperatingSystem.IsLinux())
         {
