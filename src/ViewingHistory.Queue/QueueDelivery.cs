@@ -10,6 +10,7 @@ public sealed class QueueDelivery(IReadOnlyList<QueueEntry> entries, object? tok
     /// <summary>Engine-specific state the consumer needs to acknowledge the delivery.</summary>
     public object? Token { get; } = token;
 
+    /// <summary>The sum of the entries' <see cref="QueueEntry.EventCount"/>: what the delivery weighs, without decoding it.</summary>
     public int EventCount
     {
         get
@@ -17,7 +18,7 @@ public sealed class QueueDelivery(IReadOnlyList<QueueEntry> entries, object? tok
             var n = 0;
             foreach (var e in Entries)
             {
-                n += e.Batch?.Events.Count ?? 0;
+                n += e.EventCount;
             }
 
             return n;

@@ -60,6 +60,44 @@ public sealed class SerializationTests
         Assert.Equal(trace.TraceFlags, decoded.Trace.TraceFlags);
     }
 
+    [Fact]
+    public void A_batch_encoded_into_a_larger_buffer_is_the_same_bytes_and_its_length_is_known_before()
+    {
+        var trace = new System.Diagnostics.ActivityContext(
+            System.Diagnostics.ActivityTraceId.CreateRandom(), System.Diagnostics.ActivitySpanId.CreateRandom(), System.Diagnostics.ActivityTraceFlags.Recorded);
+        foreach (var batch in new[]
+        {
+            new AcceptedBatch(1, []),
+            new AcceptedBatch(123, [
+                new PlaybackEvent("e1", "m1", "t1", "s1", 7, PlaybackEventType.Pause, 10, 20, 5, "téléviseur 📺"),
+                new PlaybackEvent(new string('e', 64), "m2", "t2", "s2", 0, PlaybackEventType.Stop, 0, 1, 946_684_800_000, null),
+            ]),
+            new AcceptedBatch(9, [new PlaybackEvent("e1", "m1", "t1", "s1", 1, PlaybackEventType.Start, 0, 0, 5, "tv")]) { Trace = trace },
+        })
+        {
+            var array = EventBatchCodec.Encode(batch);
+            var buffer = new byte[array.Length + 100];
+            Array.Fill(buffer, (byte)0xAA);
+
+            var written = EventBatchCodec.Encode(batch, buffer);
+
+            Assert.Equal(array.Length, EventBatchCodec.EncodedLength(batch));
+            Assert.Equal(array.Length, written);
+            Assert.Equal(array, buffer[..written]);
+            Assert.All(buffer[written..], b => Assert.Equal(0xAA, b));
+            Assert.Equal(batch.Events, EventBatchCodec.Decode(array).Events);
+        }
+    }
+
+    [Fact]
+    public void A_string_over_the_codecs_length_byte_is_refused_before_anything_is_written()
+    {
+        var batch = new AcceptedBatch(1, [new PlaybackEvent("e1", "m1", "t1", "s1", 1, PlaybackEventType.Start, 0, 0, 5, new string('é', 128))]);
+
+        Assert.Throws<ArgumentException>(() => EventBatchCodec.EncodedLength(batch));
+        Assert.Throws<ArgumentException>(() => EventBatchCodec.Encode(batch));
+    }
+
     [Theory]
     // A v2 header cut inside its trace context.
     [InlineData(new byte[] { 2, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 1, 2, 3 })]

@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Buffers.Binary;
 using System.Diagnostics;
 using System.Text;
@@ -27,44 +26,68 @@ public static class EventBatchCodec
     // Smallest encoded event: four one-byte string lengths, 29 fixed bytes, the device's length byte.
     private const int MinEventLength = 34;
 
+    /// <summary>The batch's bytes, in an array of exactly their length.</summary>
+    /// <exception cref="ArgumentException">A string of the batch encodes to more than 254 UTF-8 bytes.</exception>
     public static byte[] Encode(AcceptedBatch batch)
     {
-        var writer = new ArrayBufferWriter<byte>(64 + (batch.Events.Count * 160));
-        Encode(batch, writer);
-        return writer.WrittenSpan.ToArray();
+        var bytes = new byte[EncodedLength(batch)];
+        Encode(batch, bytes);
+        return bytes;
     }
 
-    public static void Encode(AcceptedBatch batch, IBufferWriter<byte> writer)
+    /// <summary>How many bytes <see cref="Encode(AcceptedBatch, Span{byte})"/> writes for the batch.</summary>
+    /// <exception cref="ArgumentException">A string of the batch encodes to more than 254 UTF-8 bytes.</exception>
+    public static int EncodedLength(AcceptedBatch batch)
     {
-        var trace = batch.Trace;
-        var traced = trace != default;
-        var head = writer.GetSpan(HeaderLength + TraceLength);
-        head[0] = traced ? TracedVersion : Version;
-        BinaryPrimitives.WriteInt64LittleEndian(head[1..], batch.AcceptedAtMs);
-        BinaryPrimitives.WriteInt32LittleEndian(head[9..], batch.Events.Count);
-        if (traced)
-        {
-            trace.TraceId.CopyTo(head.Slice(HeaderLength, 16));
-            trace.SpanId.CopyTo(head.Slice(HeaderLength + 16, 8));
-            head[HeaderLength + 24] = (byte)trace.TraceFlags;
-        }
-
-        writer.Advance(traced ? HeaderLength + TraceLength : HeaderLength);
+        ArgumentNullException.ThrowIfNull(batch);
+        var length = batch.Trace != default ? HeaderLength + TraceLength : HeaderLength;
         foreach (var e in batch.Events)
         {
-            WriteString(writer, e.EventId);
-            WriteString(writer, e.MemberId);
-            WriteString(writer, e.TitleId);
-            WriteString(writer, e.SessionId);
-            var span = writer.GetSpan(29);
+            length += StringLength(e.EventId) + StringLength(e.MemberId) + StringLength(e.TitleId) + StringLength(e.SessionId) + 29 + StringLength(e.Device);
+        }
+
+        return length;
+    }
+
+    /// <summary>
+    /// Writes the batch at the start of <paramref name="destination"/>, which holds at least
+    /// <see cref="EncodedLength"/> bytes; returns how many it wrote. Writing into a buffer the caller owns (a pooled
+    /// one) spares the array per batch that <see cref="Encode(AcceptedBatch)"/> allocates.
+    /// </summary>
+    public static int Encode(AcceptedBatch batch, Span<byte> destination)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        var trace = batch.Trace;
+        var traced = trace != default;
+        destination[0] = traced ? TracedVersion : Version;
+        BinaryPrimitives.WriteInt64LittleEndian(destination[1..], batch.AcceptedAtMs);
+        BinaryPrimitives.WriteInt32LittleEndian(destination[9..], batch.Events.Count);
+        var pos = HeaderLength;
+        if (traced)
+        {
+            trace.TraceId.CopyTo(destination.Slice(HeaderLength, 16));
+            trace.SpanId.CopyTo(destination.Slice(HeaderLength + 16, 8));
+            destination[HeaderLength + 24] = (byte)trace.TraceFlags;
+            pos += TraceLength;
+        }
+
+        foreach (var e in batch.Events)
+        {
+            WriteString(destination, ref pos, e.EventId);
+            WriteString(destination, ref pos, e.MemberId);
+            WriteString(destination, ref pos, e.TitleId);
+            WriteString(destination, ref pos, e.SessionId);
+            var span = destination.Slice(pos, 29);
             BinaryPrimitives.WriteInt32LittleEndian(span, e.Seq);
             span[4] = (byte)e.Type;
             BinaryPrimitives.WriteInt64LittleEndian(span[5..], e.PositionMs);
             BinaryPrimitives.WriteInt64LittleEndian(span[13..], e.DurationMs);
             BinaryPrimitives.WriteInt64LittleEndian(span[21..], e.TimestampMs);
-            writer.Advance(29);
-            WriteString(writer, e.Device);
+            pos += 29;
+            WriteString(destination, ref pos, e.Device);
         }
+
+        return pos;
     }
 
     /// <summary>
@@ -164,25 +187,35 @@ public static class EventBatchCodec
         _ => 0,
     };
 
-    private static void WriteString(IBufferWriter<byte> writer, string? value)
+    /// <summary>A string's encoded length: its length byte and its UTF-8 bytes (the byte alone when absent).</summary>
+    private static int StringLength(string? value)
     {
         if (value is null)
         {
-            writer.GetSpan(1)[0] = Absent;
-            writer.Advance(1);
-            return;
+            return 1;
         }
 
         // Ids are at most 64 ASCII chars and device at most 32 UTF-16 units (≤ 96 UTF-8 bytes): one length byte suffices.
-        var span = writer.GetSpan(1 + Encoding.UTF8.GetMaxByteCount(value.Length));
-        var n = Encoding.UTF8.GetBytes(value, span[1..]);
+        var n = Encoding.UTF8.GetByteCount(value);
         if (n >= Absent)
         {
             throw new ArgumentException("String too long for the batch codec.", nameof(value));
         }
 
-        span[0] = (byte)n;
-        writer.Advance(1 + n);
+        return 1 + n;
+    }
+
+    private static void WriteString(Span<byte> destination, ref int pos, string? value)
+    {
+        if (value is null)
+        {
+            destination[pos++] = Absent;
+            return;
+        }
+
+        var n = Encoding.UTF8.GetBytes(value, destination[(pos + 1)..]);
+        destination[pos] = (byte)n;
+        pos += 1 + n;
     }
 
     private static string? ReadString(ReadOnlySpan<byte> data, ref int pos)

@@ -1,3 +1,4 @@
+using System.Globalization;
 using FASTER.core;
 using ViewingHistory.Core.Serialization;
 using ViewingHistory.Core.Durability;
@@ -184,11 +185,11 @@ internal sealed class ConsumerState
         var end = 0L;
         while (events < maxEvents && _iterator.GetNext(out byte[] bytes, out var length, out var address, out var next))
         {
-            var payload = bytes.AsMemory(0, length);
-            var count = EventBatchCodec.TryReadEventCount(payload.Span, out var counted) ? counted : 0;
+            // Decoded where it is used (the apply, the archive's flush): until then the delivery holds the bytes alone.
+            var entry = QueueEntry.Undecoded(address.ToString(CultureInfo.InvariantCulture), bytes.AsMemory(0, length), 1);
             entries ??= [];
-            entries.Add(EntryDecoder.Decode(address, payload));
-            events += count;
+            entries.Add(entry);
+            events += entry.EventCount;
             end = next;
         }
 

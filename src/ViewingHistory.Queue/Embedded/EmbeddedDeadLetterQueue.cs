@@ -1,5 +1,4 @@
 using System.Buffers;
-using ViewingHistory.Core.Serialization;
 using ViewingHistory.Core.Durability;
 
 namespace ViewingHistory.Queue.Embedded;
@@ -95,7 +94,7 @@ public sealed class EmbeddedDeadLetterQueue : IDeadLetterQueue, IDisposable
             Guid.NewGuid().ToString("N"),
             reason,
             DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(),
-            entry.Batch?.Events.Count ?? (EventBatchCodec.TryReadEventCount(entry.Payload.Span, out var counted) ? counted : 0),
+            entry.EventCount,
             entry.Payload);
         var record = DeadLetterRecord.Add(letter);
         await _gate.WaitAsync(cancellationToken);

@@ -1,3 +1,4 @@
+using System.Buffers;
 using FASTER.core;
 using ViewingHistory.Core.Events;
 using ViewingHistory.Core.Serialization;
@@ -25,11 +26,25 @@ public sealed partial class EmbeddedEventQueue
     public long Commits => Interlocked.Read(ref _commits);
 
     /// <inheritdoc />
-    public ValueTask AppendAsync(AcceptedBatch batch, CancellationToken cancellationToken)
+    public async ValueTask AppendAsync(AcceptedBatch batch, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(batch);
-        var payload = EventBatchCodec.Encode(batch);
-        return new ValueTask(AppendRawAsync(payload, cancellationToken));
+
+        // Encoded into a pooled buffer, which FASTER copies into its page at the enqueue: the buffer goes back before
+        // the wait for the commit, so a burst of requests shares a few buffers instead of allocating one each.
+        var buffer = ArrayPool<byte>.Shared.Rent(EventBatchCodec.EncodedLength(batch));
+        Enqueued enqueued;
+        try
+        {
+            var length = EventBatchCodec.Encode(batch, buffer);
+            enqueued = await EnqueueAsync(buffer.AsMemory(0, length), cancellationToken);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+
+        await CommittedAsync(enqueued, cancellationToken);
     }
 
     /// <summary>
@@ -37,6 +52,20 @@ public sealed partial class EmbeddedEventQueue
     /// through here with the payload as it was first appended, whether or not it decodes.
     /// </summary>
     internal async Task<long> AppendRawAsync(ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
+    {
+        var enqueued = await EnqueueAsync(payload, cancellationToken);
+        await CommittedAsync(enqueued, cancellationToken);
+        return enqueued.Address;
+    }
+
+    /// <summary>An entry in the log's memory, waiting for the commit of <see cref="Committed"/> on <see cref="Log"/>.</summary>
+    private readonly record struct Enqueued(FasterLog Log, long Address, Task<FasterLog> Committed, int Events);
+
+    /// <summary>
+    /// Copies <paramref name="payload"/> into the log (the caller may reuse it once this completes) and takes the
+    /// commit generation that will cover it.
+    /// </summary>
+    private async ValueTask<Enqueued> EnqueueAsync(ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
     {
         CheckDiskIfDue();
         if (UnavailableReason() is { } reason)
@@ -74,22 +103,26 @@ public sealed partial class EmbeddedEventQueue
 
         var events = EventBatchCodec.TryReadEventCount(payload.Span, out var counted) ? counted : 0;
         Interlocked.Add(ref _appendedEvents, events);
+        return new Enqueued(log, address, committed, events);
+    }
+
+    /// <summary>Wakes the committer and completes once the commit covering <paramref name="enqueued"/> is on disk.</summary>
+    private async ValueTask CommittedAsync(Enqueued enqueued, CancellationToken cancellationToken)
+    {
         RequestCommit();
         try
         {
-            var committedOn = await committed.WaitAsync(cancellationToken);
-            if (!ReferenceEquals(committedOn, log))
+            var committedOn = await enqueued.Committed.WaitAsync(cancellationToken);
+            if (!ReferenceEquals(committedOn, enqueued.Log))
             {
                 throw new QueueUnavailableException("The embedded queue's log was recreated after a failed commit before this batch was committed.");
             }
         }
         catch (QueueUnavailableException)
         {
-            Interlocked.Add(ref _appendedEvents, -events);
+            Interlocked.Add(ref _appendedEvents, -enqueued.Events);
             throw;
         }
-
-        return address;
     }
 
     /// <summary>
