@@ -78,6 +78,42 @@ public sealed class EventBatchParserTests
     }
 
     [Fact]
+    public void A_type_and_a_timestamp_written_with_escapes_read_as_the_same_text()
+    {
+        var escaped = With("type", "\"\\u0073tart\"").Replace("\"2026-11-27T16:59", "\"\\u0032026-11-27\\u005416:59", StringComparison.Ordinal);
+
+        var result = Parse($"[{escaped}]");
+
+        Assert.True(result.IsValid);
+        Assert.Equal(Parse($"[{Valid}]").Events, result.Events);
+    }
+
+    [Theory]
+    // Longer than the parser's text buffer: read as a string, judged by the same rules.
+    [InlineData("\"2026-11-27T16:59:00.1234567890123456789012345678901234567890123456789+01:00\"")]
+    [InlineData("\"progress-progress-progress-progress-progress-progress-progress-progress\"")]
+    [InlineData("\"\\ud800\"")]
+    [InlineData("42")]
+    [InlineData("null")]
+    public void A_long_or_odd_timestamp_or_type_is_judged_as_any_other(string json)
+    {
+        var timestamp = Parse($"[{With("timestamp", json)}]");
+        var type = Parse($"[{With("type", json)}]");
+
+        Assert.False(type.IsValid);
+        if (json.StartsWith("\"2026", StringComparison.Ordinal))
+        {
+            // RFC 3339 allows any number of fraction digits; the timestamp is truncated to milliseconds.
+            Assert.True(timestamp.IsValid);
+            Assert.Equal("2026-11-27T15:59:00.123Z", Timestamps.Format(Assert.Single(timestamp.Events).TimestampMs));
+        }
+        else
+        {
+            Assert.False(timestamp.IsValid);
+        }
+    }
+
+    [Fact]
     public void An_escaped_lone_surrogate_is_malformed_not_an_exception()
     {
         Assert.NotNull(Parse("""[{"device":"\ud800"}]""").BodyError);

@@ -22,10 +22,13 @@ public static partial class EventBatchParser
         Device = 1 << 9,
     }
 
+    /// <summary>Room for any valid type or timestamp (RFC 3339 with nanoseconds and an offset is 35 characters).</summary>
+    private const int TextBufferLength = 64;
+
     private const string IdRule = "must be 1 to 64 characters of A-Z, a-z, 0-9, '.', '_', ':' or '-'.";
 
     /// <summary>Reads one event object (the reader is on its StartObject) and records every broken rule.</summary>
-    private static PlaybackEvent? ParseEvent(ref Utf8JsonReader reader, int index, long nowMs, List<FieldError> errors)
+    private static PlaybackEvent? ParseEvent(ref Utf8JsonReader reader, int index, long nowMs, List<FieldError> errors, char[] buffer)
     {
         var errorsBefore = errors.Count;
         var seen = Seen.None;
@@ -81,8 +84,7 @@ public static partial class EventBatchParser
 
                     break;
                 case Seen.Type:
-                    var typeText = ReadString(ref reader, index, "type", errors);
-                    if (typeText is not null && !PlaybackEventTypes.TryParse(typeText, out type))
+                    if (TryReadText(ref reader, index, "type", errors, buffer, out var typeText) && !PlaybackEventTypes.TryParse(typeText, out type))
                     {
                         errors.Add(new FieldError(index, "type", "must be one of start, progress, pause, resume, stop."));
                     }
@@ -101,8 +103,7 @@ public static partial class EventBatchParser
 
                     break;
                 case Seen.Timestamp:
-                    var text = ReadString(ref reader, index, "timestamp", errors);
-                    if (text is null)
+                    if (!TryReadText(ref reader, index, "timestamp", errors, buffer, out var text))
                     {
                         break;
                     }
@@ -200,6 +201,26 @@ public static partial class EventBatchParser
         errors.Add(new FieldError(index, field, reader.TokenType == JsonTokenType.Null ? "is required." : "must be a string."));
         SkipChecked(ref reader);
         return null;
+    }
+
+    /// <summary>
+    /// A string value that is only parsed (type, timestamp), unescaped into <paramref name="buffer"/> instead of a new
+    /// string when it fits (every valid one does); false, with the error recorded as by <see cref="ReadString"/>,
+    /// when the value is not a string. Escapes that are not valid Unicode throw as they do for a string.
+    /// </summary>
+    private static bool TryReadText(ref Utf8JsonReader reader, int index, string field, List<FieldError> errors, char[] buffer, out ReadOnlySpan<char> text)
+    {
+        if (reader.TokenType != JsonTokenType.String)
+        {
+            _ = ReadString(ref reader, index, field, errors);
+            text = default;
+            return false;
+        }
+
+        // Unescaped, a value has at most as many UTF-16 units as its raw bytes.
+        var raw = reader.HasValueSequence ? reader.ValueSequence.Length : reader.ValueSpan.Length;
+        text = raw <= buffer.Length ? buffer.AsSpan(0, reader.CopyString(buffer)) : reader.GetString();
+        return true;
     }
 
     private static string? ReadId(ref Utf8JsonReader reader, int index, string field, List<FieldError> errors)

@@ -54,6 +54,7 @@ public static partial class EventBatchParser
 
             var events = new List<PlaybackEvent>();
             var errors = new List<FieldError>();
+            var text = new char[TextBufferLength]; // the events' types and timestamps, one at a time
             var index = 0;
             while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
             {
@@ -64,7 +65,7 @@ public static partial class EventBatchParser
 
                 if (reader.TokenType == JsonTokenType.StartObject)
                 {
-                    var e = ParseEvent(ref reader, index, nowMs, errors);
+                    var e = ParseEvent(ref reader, index, nowMs, errors, text);
                     if (e is not null)
                     {
                         events.Add(e);
