@@ -49,7 +49,7 @@ public sealed class QueueEntry
     /// 0 for bytes that start no batch. An entry whose header reads but whose rest does not decode counts its header's
     /// number, which no apply takes (it is dead-lettered).
     /// </summary>
-    public int EventCount => EventBatchCodec.TryReadEventCount(Payload.Span, out var count) ? count : 0;
+    public int EventCount => EventBatchCodec.EventCountOf(Payload.Span);
 
     /// <summary>How many times the queue has delivered the entry, this delivery included.</summary>
     public int DeliveryCount { get; }

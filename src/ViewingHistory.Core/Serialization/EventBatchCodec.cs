@@ -116,6 +116,9 @@ public static class EventBatchCodec
         return true;
     }
 
+    /// <summary>The count <see cref="TryReadEventCount"/> reads, 0 where it reads none: what an entry weighs wherever the queues count it.</summary>
+    public static int EventCountOf(ReadOnlySpan<byte> data) => TryReadEventCount(data, out var count) ? count : 0;
+
     /// <summary>Decodes a batch; throws <see cref="FormatException"/> for bytes that are not one.</summary>
     public static AcceptedBatch Decode(ReadOnlySpan<byte> data)
     {

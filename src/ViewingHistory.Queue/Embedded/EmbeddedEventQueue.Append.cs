@@ -101,7 +101,7 @@ public sealed partial class EmbeddedEventQueue
             committed = _nextCommit.Task;
         }
 
-        var events = EventBatchCodec.TryReadEventCount(payload.Span, out var counted) ? counted : 0;
+        var events = EventBatchCodec.EventCountOf(payload.Span);
         Interlocked.Add(ref _appendedEvents, events);
         return new Enqueued(log, address, committed, events);
     }

@@ -194,7 +194,7 @@ public sealed partial class EmbeddedEventQueue
         {
             while (iterator.GetNext(out byte[] entry, out var length, out _))
             {
-                count += EventBatchCodec.TryReadEventCount(entry.AsSpan(0, length), out var counted) ? counted : 0;
+                count += EventBatchCodec.EventCountOf(entry.AsSpan(0, length));
             }
 
             if (iterator.Ended || !await iterator.WaitAsync(cancellationToken))

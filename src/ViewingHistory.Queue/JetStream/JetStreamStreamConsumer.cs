@@ -173,7 +173,7 @@ internal sealed class JetStreamStreamConsumer(JetStreamEventQueue queue, string 
     }
 
     /// <summary>Events in a message, from the payload's header alone (a full decode happens once, when it is handed out).</summary>
-    public static int EventCount(INatsJSMsg<byte[]> msg) => EventBatchCodec.TryReadEventCount(msg.Data, out var count) ? count : 0;
+    public static int EventCount(INatsJSMsg<byte[]> msg) => EventBatchCodec.EventCountOf(msg.Data);
 
     private async ValueTask<INatsJSConsumer> EnsureAsync(CancellationToken cancellationToken)
     {
