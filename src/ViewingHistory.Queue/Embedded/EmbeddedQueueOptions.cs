@@ -48,12 +48,18 @@ public sealed record EmbeddedQueueOptions
     /// </summary>
     public bool FastCommitMode { get; init; } = true;
 
-    /// <summary>Log page size; one entry (an encoded batch) must fit in a page. 4 MiB by default.</summary>
+    /// <summary>
+    /// Log page size; one entry (an encoded batch) must fit in a page. 4 MiB by default. The server takes 18-30: the
+    /// contract's largest batch (500 events of 64-character ids and 32-character devices) encodes to under 200 KB.
+    /// </summary>
     public int PageSizeBits { get; init; } = 22;
 
-    /// <summary>In-memory part of the log. 32 MiB by default.</summary>
+    /// <summary>In-memory part of the log, at least a page (the server checks at start). 32 MiB by default.</summary>
     public int MemorySizeBits { get; init; } = 25;
 
-    /// <summary>Size of one log file on disk; truncation frees space a whole segment at a time. 256 MiB by default.</summary>
+    /// <summary>
+    /// Size of one log file on disk, at least a page (the server checks at start); truncation frees space a whole
+    /// segment at a time. 256 MiB by default.
+    /// </summary>
     public int SegmentSizeBits { get; init; } = 28;
 }
